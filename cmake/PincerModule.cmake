@@ -1,0 +1,37 @@
+# pincer_add_module(NAME <name> SRCS <files...> [DEPS <targets...>] [TEST_SRCS <files...>]
+#                   [TEST_DEPS <targets...>] [PCH <headers...>])
+#
+# Builds the static library pincer_<name>; when TEST_SRCS is given also the gtest binary
+# pincer_<name>_test, registered with CTest. Warnings are errors on our code only.
+function(pincer_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+endfunction()
+
+function(pincer_sanitize target)
+  if(PINCER_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${PINCER_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${PINCER_SANITIZE})
+  endif()
+endfunction()
+
+function(pincer_add_module)
+  cmake_parse_arguments(M "" "NAME" "SRCS;DEPS;TEST_SRCS;TEST_DEPS;PCH" ${ARGN})
+  set(lib pincer_${M_NAME})
+  add_library(${lib} STATIC ${M_SRCS})
+  target_include_directories(${lib} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${lib} PUBLIC ${M_DEPS})
+  pincer_warnings(${lib})
+  pincer_sanitize(${lib})
+  if(M_PCH)
+    target_precompile_headers(${lib} PRIVATE ${M_PCH})
+  endif()
+  if(M_TEST_SRCS AND PINCER_BUILD_TESTS)
+    set(test pincer_${M_NAME}_test)
+    add_executable(${test} ${M_TEST_SRCS})
+    target_link_libraries(${test} PRIVATE ${lib} ${M_TEST_DEPS} GTest::gtest GTest::gtest_main)
+    pincer_warnings(${test})
+    pincer_sanitize(${test})
+    add_test(NAME ${test} COMMAND ${test})
+    set_tests_properties(${test} PROPERTIES LABELS unit)
+  endif()
+endfunction()

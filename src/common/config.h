@@ -1,0 +1,51 @@
+#pragma once
+
+// Server configuration: one typed struct, every field with a default. Each setting is read
+// from an environment variable and can be overridden by the matching `pincer serve` flag.
+// Invalid values fail start-up with one line naming the setting (see LoadConfig).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace pincer {
+
+struct Config {
+  std::string host = "127.0.0.1";    // PINCER_HOST: address to bind
+  int port = 8080;                   // PINCER_PORT: TCP port (0 = pick a free one)
+  std::string data_dir = "./data";   // PINCER_DATA_DIR: database and workspaces
+  std::string api_token;             // PINCER_API_TOKEN: empty = auth off
+  int rate_limit_rpm = 120;          // PINCER_RATE_LIMIT_RPM: per caller; 0 = off
+  bool trust_forwarded_for = true;   // PINCER_TRUST_FORWARDED_FOR: key limits by X-Forwarded-For
+  std::string log_format = "json";   // PINCER_LOG_FORMAT: json | pretty
+  std::string log_level = "info";    // PINCER_LOG_LEVEL: debug | info | warn | error
+  int threads = 0;                   // PINCER_THREADS: I/O threads; 0 = one per core
+  int64_t max_body_bytes = 1 << 20;  // PINCER_MAX_BODY_BYTES: larger bodies get 413
+  int64_t max_header_bytes = 16 << 10;  // PINCER_MAX_HEADER_BYTES: larger headers get 431
+  int64_t read_timeout_ms = 30'000;     // PINCER_READ_TIMEOUT_MS: to receive one request
+  int64_t keepalive_timeout_ms = 60'000;  // PINCER_KEEPALIVE_TIMEOUT_MS: idle connection
+  int64_t shutdown_grace_ms = 10'000;     // PINCER_SHUTDOWN_GRACE_MS: drain time on SIGTERM
+  int audit_retention_days = 30;          // PINCER_AUDIT_RETENTION_DAYS: 0 = keep forever
+  std::string db_sync = "normal";         // PINCER_DB_SYNC: normal | full (SQLite synchronous)
+  int max_warm = 0;                       // PINCER_MAX_WARM: warm sandboxes per environment
+  int max_active = 32;                    // PINCER_MAX_ACTIVE: live sandboxes in all
+};
+
+// One row per setting: the environment variable, the flag (without "--"), and help text.
+struct SettingInfo {
+  const char* env;
+  const char* flag;
+  const char* help;
+};
+const std::vector<SettingInfo>& Settings();
+
+// Builds a Config from raw values. `lookup(env_name)` returns the value of a setting, with
+// flags already taking precedence over the environment, or nullopt when unset.
+// Error (kInvalidArgument): "PINCER_PORT (--port) must be an integer in 0..65535, got \"x\"".
+Result<Config> LoadConfig(const std::function<std::optional<std::string>(const std::string&)>& lookup);
+
+}  // namespace pincer

@@ -1,0 +1,57 @@
+#include "common/ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/crypto.h"
+
+namespace pincer {
+namespace {
+
+TEST(Ids, HavePrefixAndTwelveLowercaseAlphanumerics) {
+  std::string id = NewId("agt");
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_TRUE(IsValidId(id, "agt"));
+  EXPECT_FALSE(IsValidId(id, "env"));
+}
+
+TEST(Ids, AreUniqueAndUseTheWholeAlphabet) {
+  std::set<std::string> seen;
+  std::set<char> chars;
+  for (int i = 0; i < 5000; ++i) {
+    std::string id = NewId("env");
+    EXPECT_TRUE(seen.insert(id).second);
+    for (char c : id.substr(4)) chars.insert(c);
+  }
+  EXPECT_EQ(chars.size(), 36u);
+}
+
+TEST(Ids, ValidationRejectsMalformed) {
+  EXPECT_FALSE(IsValidId("agt_ABCDEFGHIJKL", "agt"));
+  EXPECT_FALSE(IsValidId("agt_abc", "agt"));
+  EXPECT_FALSE(IsValidId("agt-abcdefghijkl", "agt"));
+  EXPECT_FALSE(IsValidId("agt_abcdefghij/.", "agt"));
+  EXPECT_FALSE(IsValidId("", "agt"));
+}
+
+TEST(Ids, RequestIdsAreReqPlus16Hex) {
+  std::string id = NewRequestId();
+  ASSERT_EQ(id.size(), 20u);
+  EXPECT_EQ(id.substr(0, 4), "req_");
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef", 4), std::string::npos);
+}
+
+TEST(Crypto, Sha256MatchesKnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secrets"));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+}
+
+}  // namespace
+}  // namespace pincer

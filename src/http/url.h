@@ -1,0 +1,21 @@
+#pragma once
+
+// URL pieces: percent-decoding and query strings.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace pincer::http {
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`). Fails (kInvalidArgument,
+// "invalid_path") on a malformed escape or a decoded NUL byte.
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space = false);
+
+// The first value of `name` in a raw query string ("a=1&b=x%20y"), decoded; nullopt when
+// absent or undecodable. A key without '=' has the empty value.
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace pincer::http
