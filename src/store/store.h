@@ -1,0 +1,129 @@
+#pragma once
+
+// Store: the persistence seam. One implementation per engine (sqlite/ now, postgres/ later),
+// all passing the same contract tests (store_contract_test.cc).
+//
+// Reads go through a Reader borrowed for the duration of a call (cheap; safe on I/O threads
+// for point lookups and bounded pages). Writes are serialized through Store::Write: the
+// function runs on the single writer inside a transaction (nested in a savepoint, so an error
+// result rolls back exactly that function's changes, never a partial row) and the awaiting
+// coroutine resumes on its own executor once the change is durable.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/task.h"
+#include "common/unique_function.h"
+#include "domain/agent.h"
+#include "domain/audit.h"
+#include "domain/environment.h"
+
+namespace pincer::store {
+
+// Cursor pagination: `limit` 0 = everything; `after` = the last id of the previous page.
+struct PageRequest {
+  int64_t limit = 0;
+  std::string after;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  bool has_more = false;
+  std::string next_after;  // id of the last item when has_more
+};
+
+struct AuditQuery {
+  std::optional<int64_t> since;  // ts >= since
+  std::optional<int64_t> until;  // ts <= until
+  std::string action;            // exact, or SQL LIKE when it contains '%'
+  std::string target;            // exact
+  int64_t limit = 100;
+  std::optional<int64_t> before_id;  // cursor: id < before_id (newest first)
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  // nullopt when absent. Errors only on storage failure (kInternal).
+  virtual Result<std::optional<domain::Agent>> GetAgent(std::string_view id) = 0;
+  // In creation order. Unknown `after` → kInvalidArgument "invalid_cursor".
+  virtual Result<Page<domain::Agent>> ListAgents(const PageRequest& page) = 0;
+  // Every version, ascending; empty when the agent does not exist.
+  virtual Result<std::vector<domain::Agent>> ListAgentVersions(std::string_view id) = 0;
+
+  virtual Result<std::optional<domain::Environment>> GetEnvironment(std::string_view id) = 0;
+  virtual Result<Page<domain::Environment>> ListEnvironments(const PageRequest& page) = 0;
+
+  // Newest first (ts DESC, id DESC).
+  virtual Result<Page<domain::AuditEvent>> ListAudit(const AuditQuery& query) = 0;
+};
+
+class Writer : public Reader {
+ public:
+  // Inserts the agent and its version row.
+  virtual Result<void> InsertAgent(const domain::Agent& agent) = 0;
+  // Replaces the current state with `agent` (whose version must be new) and records the
+  // version row.
+  virtual Result<void> UpdateAgent(const domain::Agent& agent) = 0;
+  // Sets archived_at and updated_at.
+  virtual Result<void> ArchiveAgent(std::string_view id, int64_t ts) = 0;
+  // Deletes the agent and every version; false when absent.
+  virtual Result<bool> DeleteAgent(std::string_view id) = 0;
+
+  virtual Result<void> InsertEnvironment(const domain::Environment& env) = 0;
+  virtual Result<bool> DeleteEnvironment(std::string_view id) = 0;
+
+  // Assigns the id.
+  virtual Result<void> InsertAudit(const domain::AuditEvent& event) = 0;
+  // Deletes rows with ts < `ts`; returns how many.
+  virtual Result<int64_t> DeleteAuditBefore(int64_t ts) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // A reader for the calling thread; return it by letting the handle go out of scope.
+  class ReadHandle {
+   public:
+    ReadHandle(Reader* r, UniqueFunction<void(Reader*)> release)
+        : reader_(r), release_(std::move(release)) {}
+    ReadHandle(ReadHandle&& o) noexcept
+        : reader_(std::exchange(o.reader_, nullptr)), release_(std::move(o.release_)) {}
+    ReadHandle& operator=(ReadHandle&&) = delete;
+    ~ReadHandle() {
+      if (reader_ && release_) release_(reader_);
+    }
+    Reader* operator->() { return reader_; }
+    Reader& operator*() { return *reader_; }
+
+   private:
+    Reader* reader_;
+    UniqueFunction<void(Reader*)> release_;
+  };
+  virtual ReadHandle Read() = 0;
+
+  // Runs `fn` on the writer inside a transaction as described above.
+  virtual Task<Result<void>> Write(UniqueFunction<Result<void>(Writer&)> fn) = 0;
+
+  // Runs `fn` on the writer and blocks the calling thread until it is durable (start-up,
+  // housekeeping threads and tests; never on an I/O thread).
+  Result<void> WriteSync(UniqueFunction<Result<void>(Writer&)> fn);
+};
+
+struct SqliteOptions {
+  std::string path;           // database file; ":memory:" is not supported (use a temp file)
+  bool synchronous_full = false;  // PRAGMA synchronous=FULL instead of NORMAL
+  int max_batch = 256;        // writes grouped into one transaction at most
+};
+
+// Opens (creating if needed) and migrates the database. Errors name the file and the cause.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace pincer::store
