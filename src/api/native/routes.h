@@ -1,0 +1,16 @@
+#pragma once
+
+// Route registration for the native (seed-compatible) API. Each function adds one resource's
+// routes; handlers stay thin: parse → one service call → map the Result to a response.
+
+#include "api/api.h"
+#include "http/router.h"
+
+namespace pincer::api::native {
+
+void AddSystemRoutes(http::Router& router, const ApiDeps& deps);
+void AddAgentRoutes(http::Router& router, const ApiDeps& deps);
+void AddEnvironmentRoutes(http::Router& router, const ApiDeps& deps);
+void AddAuditRoutes(http::Router& router, const ApiDeps& deps);
+
+}  // namespace pincer::api::native

@@ -1,0 +1,152 @@
+// pincer: the server binary. Wiring only: configuration, logging, store, services, HTTP.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "api/api.h"
+#include "api/error_mapping.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/periodic.h"
+#include "engine/agents.h"
+#include "engine/audit_log.h"
+#include "engine/environments.h"
+#include "http/server.h"
+#include "store/store.h"
+
+namespace pincer {
+namespace {
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "pincer: %s\n", what.c_str());
+  return 2;
+}
+
+int Serve(const Config& config) {
+  log::Init(config.log_format == "pretty" ? log::Format::kPretty : log::Format::kJson,
+            config.log_level == "debug"  ? log::Level::kDebug
+            : config.log_level == "warn" ? log::Level::kWarn
+            : config.log_level == "error" ? log::Level::kError
+                                          : log::Level::kInfo);
+  Clock& clock = SystemClock();
+  int64_t start_ms = clock.NowMs();
+
+  // Signals are taken synchronously by this thread; every thread started below inherits the
+  // blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Fail("cannot create PINCER_DATA_DIR " + config.data_dir + ": " + ec.message());
+  auto store = store::OpenSqliteStore(
+      {config.data_dir + "/pincer.db", config.db_sync == "full", 256});
+  if (!store) return Fail(store.error().message);
+
+  metrics::Registry registry;
+  engine::AuditLog audit(**store, clock);
+  engine::Agents agents(**store, audit, clock);
+  engine::Environments environments(**store, audit, clock);
+  api::Api api(api::ApiDeps{config, agents, environments, audit, registry, clock, start_ms,
+                            PINCER_VERSION, PINCER_COMMIT});
+
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.threads = config.threads;
+  options.max_body_bytes = config.max_body_bytes;
+  options.max_header_bytes = config.max_header_bytes;
+  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  options.keepalive_timeout = std::chrono::milliseconds(config.keepalive_timeout_ms);
+  options.shutdown_grace = std::chrono::milliseconds(config.shutdown_grace_ms);
+  options.error_response = [](int status, std::string code, std::string message) {
+    return api::ErrorResponse(status, code, message);
+  };
+  auto server = http::Server::Start(options, [&api](http::Request& r) { return api.Handle(r); });
+  if (!server) return Fail(server.error().message);
+
+  PeriodicTask audit_retention(
+      "audit-retention", std::chrono::hours(1),
+      [&] {
+        auto removed = audit.Cleanup(config.audit_retention_days);
+        if (!removed) {
+          log::Error("audit", "retention cleanup failed").Field("error", removed.error().ToString());
+        } else if (*removed > 0) {
+          log::Info("audit", "retention cleanup").Field("deleted", *removed);
+        }
+      },
+      /*run_now=*/true);
+  PeriodicTask rate_limit_sweep("ratelimit-sweep", std::chrono::seconds(60),
+                                [&] { api.rate_limiter().Sweep(); });
+
+  log::Info("server", "listening")
+      .Field("host", config.host)
+      .Field("port", (*server)->port())
+      .Field("threads", static_cast<int64_t>((*server)->thread_count()))
+      .Field("data_dir", config.data_dir)
+      .Field("auth", !config.api_token.empty())
+      .Field("version", PINCER_VERSION);
+  if (config.api_token.empty() && config.host != "127.0.0.1" && config.host != "::1") {
+    log::Warn("server", "auth is off while listening beyond loopback; set PINCER_API_TOKEN");
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::Info("server", "shutting down").Field("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  log::Info("server", "stopped");
+  log::Flush();
+  return 0;
+}
+
+}  // namespace
+}  // namespace pincer
+
+int main(int argc, char** argv) {
+  using namespace pincer;
+  CLI::App app{"Pincer: self-hosted managed agents.\n"
+               "Every setting is read from its environment variable; a flag overrides it."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("pincer ") + PINCER_VERSION);
+
+  std::map<std::string, std::string> flags;
+  CLI::App* serve = app.add_subcommand("serve", "Run the API server");
+  for (const auto& s : Settings()) {
+    serve->add_option_function<std::string>(
+        std::string("--") + s.flag, [&flags, env = s.env](const std::string& v) { flags[env] = v; },
+        std::string(s.help) + " [" + s.env + "]");
+  }
+  CLI::App* version = app.add_subcommand("version", "Print the version and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*version) {
+    std::printf("pincer %s (commit %s)\n", PINCER_VERSION, PINCER_COMMIT);
+    return 0;
+  }
+  auto config = LoadConfig([&flags](const std::string& env) -> std::optional<std::string> {
+    if (auto it = flags.find(env); it != flags.end()) return it->second;
+    if (const char* v = std::getenv(env.c_str())) return std::string(v);
+    return std::nullopt;
+  });
+  if (!config) {
+    std::fprintf(stderr, "pincer: invalid configuration: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  return Serve(*config);
+}
