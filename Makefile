@@ -1,0 +1,48 @@
+# Pincer: the two commands a newcomer needs are `make run` and `make test`.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+PINCER := $(BUILD_DIR)/pincer
+# Debian's python3 (its pytest/requests come from apt, not PyPI).
+PYTHON ?= /usr/bin/python3
+
+.PHONY: all deps configure build run test unit functional fuzz fuzz-smoke bench format clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET)
+
+## Start the server on embedded defaults (SQLite in ./data, local sandbox, port 8080).
+run: build
+	$(PINCER) serve --log-format pretty
+
+## Unit tests, functional tests against the real binary, and a short fuzz run.
+test: build
+	@$(MAKE) --no-print-directory unit functional fuzz-smoke
+
+unit:
+	ctest --preset $(PRESET) -j2 --output-on-failure
+
+functional:
+	PINCER_BIN=$(abspath $(PINCER)) $(PYTHON) -m pytest -q tests/functional
+
+fuzz:
+	@cmake --preset fuzz >/dev/null && cmake --build --preset fuzz
+
+fuzz-smoke: fuzz
+	@./scripts/fuzz-smoke.sh build/fuzz
+
+bench: build
+	@./bench/run.sh $(PINCER)
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build
