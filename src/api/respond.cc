@@ -1,15 +1,22 @@
 #include "api/respond.h"
 
-#include <boost/json/serialize.hpp>
 #include <charconv>
 
 namespace pincer::api {
 
 http::Response JsonResponse(const json::value& body, int status) {
-  return http::Response::Json(status, json::serialize(body));
+  return http::Response::Json(status, ToJson(body));
 }
 
 Result<json::value> JsonBody(const http::Request& req) { return ParseJson(req.body); }
+
+Task<Result<json::value>> AuditedJsonBody(engine::AuditLog& audit, const http::Request& req,
+                                          std::string action, std::string target) {
+  auto body = JsonBody(req);
+  if (body) co_return body;
+  co_return co_await audit.Reject(Context(req), std::move(action), std::move(target),
+                                  std::move(body).error());
+}
 
 Result<store::PageRequest> PageParams(const http::Request& req) {
   store::PageRequest page;

@@ -6,6 +6,7 @@
 
 #include "common/json.h"
 #include "common/result.h"
+#include "engine/audit_log.h"
 #include "engine/call_context.h"
 #include "http/message.h"
 #include "store/store.h"
@@ -17,6 +18,11 @@ http::Response JsonResponse(const json::value& body, int status = 200);
 
 // The request body as JSON. An empty or malformed body is kInvalidArgument naming the problem.
 Result<json::value> JsonBody(const http::Request& req);
+
+// JsonBody for mutating routes: a body that is not JSON is recorded in the audit log as a
+// rejected `action` on `target` before the error is returned.
+Task<Result<json::value>> AuditedJsonBody(engine::AuditLog& audit, const http::Request& req,
+                                          std::string action, std::string target);
 
 // `?limit=&after=` for cursor pagination. `limit` must be an integer in 1..1000 when given.
 Result<store::PageRequest> PageParams(const http::Request& req);

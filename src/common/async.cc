@@ -50,7 +50,7 @@ void AsyncSignal::Notify() {
 Task<bool> AsyncSignal::Wait(std::chrono::milliseconds timeout) {
   std::shared_ptr<State> st = state_;
   Executor* ex = Executor::Current();
-  co_return co_await AwaitCallback<bool>([st, ex, timeout](UniqueFunction<void(bool)> done) {
+  auto start = [st, ex, timeout](UniqueFunction<void(bool)> done) {
     std::unique_lock lock(st->mu);
     if (st->notified) {
       st->notified = false;
@@ -73,7 +73,8 @@ Task<bool> AsyncSignal::Wait(std::chrono::milliseconds timeout) {
         w(false);
       });
     }
-  });
+  };
+  co_return co_await AwaitCallback<bool>(start);
 }
 
 }  // namespace pincer

@@ -1,8 +1,11 @@
 #include "common/json.h"
 
 #include <boost/json/parse_options.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
+#include <charconv>
+#include <cmath>
+
+#include "common/log.h"
 
 namespace pincer {
 
@@ -63,7 +66,62 @@ Result<json::value> ParseJson(std::string_view text, size_t max_depth) {
   return parser.release();
 }
 
-std::string ToJson(const json::value& v) { return json::serialize(v); }
+namespace {
+
+// Shortest round-trip form ("2", "0.1", "1e-07"), unlike Boost's "2E0" / "1E-1".
+void AppendDouble(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";  // JSON has no NaN/Inf
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  out.append(buf, ec == std::errc() ? end : buf);
+}
+
+void Append(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: out += std::to_string(v.get_int64()); break;
+    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case json::kind::double_: AppendDouble(out, v.get_double()); break;
+    case json::kind::string: log::AppendJsonString(out, v.get_string()); break;
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        Append(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        log::AppendJsonString(out, kv.key());
+        out += ':';
+        Append(out, kv.value());
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string ToJson(const json::value& v) {
+  std::string out;
+  out.reserve(256);
+  Append(out, v);
+  return out;
+}
 
 const json::value* FindField(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);

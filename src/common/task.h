@@ -8,12 +8,22 @@
 //   boundaries return Result<T> instead; exceptions are a last-resort safety net.
 // - AwaitCallback bridges callback APIs: the continuation is posted back to the executor that
 //   was current when the coroutine suspended (see common/executor.h).
+//
+// GCC 12 BUG — read before writing co_await expressions: a lambda or brace-initialized
+// aggregate with a non-trivially-destructible capture/member (shared_ptr, string, function…)
+// written *directly inside* a co_await operand is miscompiled (the temporary is copied from
+// the wrong frame address and destroyed twice). Hoist such a lambda into a named local and
+// pass it with std::move:
+//     auto start = [job](auto done) { ... };             // non-trivial capture
+//     co_await AwaitCallback<T>(start);                   // fine (AwaitCallback enforces it)
+// Lambdas capturing only references/pointers/ints, and calls returning prvalues, are fine.
 
 #include <atomic>
 #include <coroutine>
 #include <exception>
 #include <future>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "common/executor.h"
@@ -162,7 +172,7 @@ inline void Spawn(Task<void> task, UniqueFunction<void()> done = {}) {
 template <typename T, typename Start>
 class CallbackAwaitable {
  public:
-  explicit CallbackAwaitable(Start start) : start_(std::move(start)) {}
+  explicit CallbackAwaitable(Start start) : start_(std::forward<Start>(start)) {}
 
   bool await_ready() noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
@@ -189,9 +199,18 @@ class CallbackAwaitable {
   std::atomic<int> state_{kStarting};
 };
 
+// A start function with only trivially destructible state may be written inline.
 template <typename T, typename Start>
-CallbackAwaitable<T, Start> AwaitCallback(Start start) {
-  return CallbackAwaitable<T, Start>(std::move(start));
+  requires std::is_trivially_destructible_v<std::decay_t<Start>>
+CallbackAwaitable<T, std::decay_t<Start>> AwaitCallback(Start&& start) {
+  return CallbackAwaitable<T, std::decay_t<Start>>(std::forward<Start>(start));
+}
+// One holding non-trivial state must be a named local (see the GCC 12 note at the top): it is
+// taken by reference, so an inline lambda of that kind does not compile.
+template <typename T, typename Start>
+  requires(!std::is_trivially_destructible_v<Start>)
+CallbackAwaitable<T, Start&> AwaitCallback(Start& start) {
+  return CallbackAwaitable<T, Start&>(start);
 }
 
 // Resumes the awaiting coroutine on `e` (a hop between executors).

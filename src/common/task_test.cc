@@ -19,10 +19,11 @@ Task<int> Chain() {
 
 TEST(Task, IsLazyAndComposes) {
   bool started = false;
-  auto t = [&]() -> Task<int> {
+  auto body = [&]() -> Task<int> {  // named: a coroutine lambda's captures live in the lambda
     started = true;
     co_return 7;
-  }();
+  };
+  auto t = body();
   EXPECT_FALSE(started);
   EXPECT_EQ(SyncWait(std::move(t)), 7);
   EXPECT_TRUE(started);
@@ -46,7 +47,7 @@ TEST(Task, ExceptionsSurfaceAtTheAwaitSite) {
     throw std::runtime_error("boom");
     co_return 1;
   };
-  auto catcher = [&]() -> Task<std::string> {
+  auto catcher = [&thrower]() -> Task<std::string> {
     try {
       co_await thrower();
     } catch (const std::runtime_error& e) {

@@ -1,6 +1,5 @@
 #include "domain/validation.h"
 
-#include <boost/json/serialize.hpp>
 #include <cmath>
 
 namespace pincer::domain {
@@ -29,7 +28,7 @@ Error FieldErrors::ToError() const {
     }
     (*node)["_errors"].as_array().emplace_back(json::string(msg));
   }
-  return Error(ErrorCode::kInvalidArgument, "invalid_request", message, json::serialize(details));
+  return Error(ErrorCode::kInvalidArgument, "invalid_request", message, ToJson(details));
 }
 
 const char* JsonKindName(const json::value& v) {

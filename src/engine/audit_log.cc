@@ -13,6 +13,7 @@ Task<Result<void>> AuditLog::Mutate(const CallContext& ctx, std::string action,
   row.target = target;
   row.ts = clock_.NowMs();
   Result<void> result = co_await store_.Write([&](store::Writer& w) -> Result<void> {
+    row.ts = clock_.NowMs();  // stamped on the writer so ts order follows commit order
     Entry entry{row.target, {}};
     RETURN_IF_ERROR(mutation(w, entry));
     domain::AuditEvent ok = row;
@@ -39,7 +40,10 @@ Task<Error> AuditLog::Reject(const CallContext& ctx, std::string action, std::st
 
 Task<void> AuditLog::RecordFailure(domain::AuditEvent row, const Error& error) {
   row.outcome = error.wire_code.empty() ? ErrorCodeName(error.code) : error.wire_code;
-  auto recorded = co_await store_.Write([&](store::Writer& w) { return w.InsertAudit(row); });
+  auto recorded = co_await store_.Write([&](store::Writer& w) {
+    row.ts = clock_.NowMs();
+    return w.InsertAudit(row);
+  });
   if (!recorded) {
     log::Error("audit", "cannot record failed call")
         .Field("action", row.action)

@@ -198,7 +198,8 @@ class ServerImpl final : public Server {
     for (auto& t : threads_) {
       asio::post(t->ctx, [t = t.get()] {
         for (Conn* c : t->conns) {
-          if (c->idle) c->stream->socket().cancel();
+          error_code ec;  // the socket may already be closed by its own timeout
+          if (c->idle) c->stream->socket().cancel(ec);
         }
       });
     }
@@ -311,7 +312,27 @@ class ServerImpl final : public Server {
         co_await HandleReadError(stream, hec);
         co_return;
       }
+      // Beast applies header_limit per read call; enforce it over the whole header block.
+      if (hn > static_cast<size_t>(options_.max_header_bytes)) {
+        co_await SendError(stream, 431, "request_header_fields_too_large",
+                           "request headers exceed " + std::to_string(options_.max_header_bytes) +
+                               " bytes",
+                           /*linger=*/false);
+        co_return;
+      }
       auto& header = parser.get();
+      if (header.version() >= 11) {
+        auto hosts = header.equal_range(bhttp::field::host);
+        if (std::distance(hosts.first, hosts.second) != 1) {
+          co_await SendError(stream, 400, "bad_request",
+                             "HTTP/1.1 requests need exactly one Host header", false);
+          co_return;
+        }
+      }
+      if (header.target().empty() || (header.target()[0] != '/' && header.target() != "*")) {
+        co_await SendError(stream, 400, "bad_request", "request target must start with '/'", false);
+        co_return;
+      }
       if (auto expect = header[bhttp::field::expect];
           beast::iequals(expect, "100-continue") && !parser.is_done()) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};

@@ -135,12 +135,13 @@ TEST_F(ServerTest, ShutdownDrainsInFlightRequestsAndClosesIdleOnes) {
   StartServer([&](Request&) -> Task<Response> {
     entered.set_value();
     // Park on a foreign thread until the test releases us.
-    co_await AwaitCallback<int>([release_future](auto complete) {
+    auto park = [release_future](auto complete) {
       std::thread([release_future, c = std::move(complete)]() mutable {
         release_future.wait();
         c(0);
       }).detach();
-    });
+    };
+    co_await AwaitCallback<int>(park);
     co_return Response::Text(200, "done", "text/plain");
   });
   TestConnection idle(server->port());

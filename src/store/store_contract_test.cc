@@ -82,7 +82,8 @@ TEST_P(StoreContract, AgentRoundTripAndVersions) {
   EXPECT_EQ((*versions)[0].spec.model, "openai/gpt-5.5");
   EXPECT_EQ((*versions)[1].spec.model, "anthropic/claude-sonnet-4-6");
   EXPECT_EQ((*versions)[1].updated_at, 2000);
-  EXPECT_EQ((*versions)[1].created_at, 1000);
+  EXPECT_EQ((*versions)[1].created_at, 2000);
+  EXPECT_EQ((*versions)[0].created_at, 1000);
 
   ASSERT_TRUE(Write([&](Writer& w) { return w.ArchiveAgent(a.id, 3000); }).has_value());
   EXPECT_EQ((*store_->Read()->GetAgent(a.id))->archived_at, 3000);

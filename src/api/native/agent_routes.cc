@@ -8,10 +8,11 @@ namespace pincer::api::native {
 
 void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
   engine::Agents& agents = deps.agents;
+  engine::AuditLog& audit = deps.audit;
   auto created_total = &deps.metrics.AddCounter("agents_created_total", "Agents created.");
 
-  router.Add("POST", "/v1/agents", [&agents, created_total](http::Request& req) -> Task<http::Response> {
-    auto body = JsonBody(req);
+  router.Add("POST", "/v1/agents", [&agents, &audit, created_total](http::Request& req) -> Task<http::Response> {
+    auto body = co_await AuditedJsonBody(audit, req, "agent.create", "");
     if (!body) co_return ErrorResponse(body.error());
     auto agent = co_await agents.Create(Context(req), *body);
     if (!agent) co_return ErrorResponse(agent.error());
@@ -33,8 +34,8 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
     co_return JsonResponse(domain::AgentToJson(*agent));
   });
 
-  router.Add("PATCH", "/v1/agents/:agentId", [&agents](http::Request& req) -> Task<http::Response> {
-    auto body = JsonBody(req);
+  router.Add("PATCH", "/v1/agents/:agentId", [&agents, &audit](http::Request& req) -> Task<http::Response> {
+    auto body = co_await AuditedJsonBody(audit, req, "agent.update", req.Param("agentId"));
     if (!body) co_return ErrorResponse(body.error());
     auto agent = co_await agents.Update(Context(req), req.Param("agentId"), *body);
     if (!agent) co_return ErrorResponse(agent.error());

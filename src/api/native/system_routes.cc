@@ -39,7 +39,7 @@ void AddSystemRoutes(http::Router& router, const ApiDeps& deps) {
         {"description", "Self-hosted managed agents: create agents, open sessions in sandboxed "
                         "environments, send events and stream them back."},
         {"version", deps.version},
-        {"docs", "https://github.com/pincer/pincer#readme"},
+        {"docs", "README.md and openapi/openapi.yaml in the Pincer source tree"},
         {"auth", c.api_token.empty() ? "disabled (set PINCER_API_TOKEN to require a token)"
                                      : "Authorization: Bearer <token> or ?token=<token>"},
         {"rate_limit", c.rate_limit_rpm > 0 ? std::to_string(c.rate_limit_rpm) +

@@ -88,9 +88,7 @@ Result<std::vector<domain::Agent>> Access::ListAgentVersions(std::string_view id
     ASSIGN_OR_RETURN(auto a, AgentFromRow(q));
     out.push_back(std::move(a));
   }
-  // created_at of each version row is when that version was made; the agent's own creation
-  // time is the first version's.
-  for (auto& v : out) v.created_at = out.front().created_at;
+  // Each version row reports its own creation time as both created_at and updated_at.
   return out;
 }
 
@@ -122,7 +120,8 @@ Result<Page<domain::AuditEvent>> Access::ListAudit(const AuditQuery& query) {
       "SELECT id, ts, request_id, actor, action, target, outcome, metadata FROM audit_events"
       " WHERE (?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR ts <= ?2)"
       " AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR action LIKE ?4 ESCAPE '\\')"
-      " AND (?5 IS NULL OR target = ?5) AND (?6 IS NULL OR id < ?6)"
+      " AND (?5 IS NULL OR target = ?5)"
+      " AND (?6 IS NULL OR ts < ?8 OR (ts = ?8 AND id < ?6))"
       " ORDER BY ts DESC, id DESC LIMIT ?7"));
   q.Bind(1, query.since).Bind(2, query.until);
   if (query.action.empty()) {
@@ -137,7 +136,15 @@ Result<Page<domain::AuditEvent>> Access::ListAudit(const AuditQuery& query) {
   } else {
     q.Bind(5, query.target);
   }
-  q.Bind(6, query.before_id).Bind(7, query.limit + 1);
+  int64_t cursor_ts = 0;
+  if (query.before_id) {
+    ASSIGN_OR_RETURN(auto c, conn_->Prepare("SELECT ts FROM audit_events WHERE id = ?"));
+    c.Bind(1, *query.before_id);
+    ASSIGN_OR_RETURN(bool row, c.Step());
+    if (!row) return InvalidArgument("unknown cursor \"after\": " + std::to_string(*query.before_id), "invalid_cursor");
+    cursor_ts = c.Int(0);
+  }
+  q.Bind(6, query.before_id).Bind(7, query.limit + 1).Bind(8, cursor_ts);
   auto from_row = [](const Query& r) -> Result<domain::AuditEvent> {
     domain::AuditEvent e;
     e.id = r.Int(0);

@@ -1,5 +1,7 @@
 #include "store/sqlite/connection.h"
 
+#include "common/log.h"
+
 namespace pincer::store::sqlite {
 
 Query::~Query() {
@@ -99,15 +101,19 @@ Result<Query> Connection::Prepare(const char* sql) {
 
 Error Connection::LastError(std::string_view what) const {
   int code = sqlite3_extended_errcode(db_);
-  std::string msg = std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in: " +
-                    std::string(what.substr(0, 80)) + ")";
+  std::string detail = std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in: " +
+                       std::string(what.substr(0, 80)) + ")";
+  // Retryable conditions reach clients as 503; their message must not carry SQL text.
   if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
-    return Error(ErrorCode::kUnavailable, "store_busy", msg);
+    log::Warn("store", "database busy").Field("detail", detail);
+    return Error(ErrorCode::kUnavailable, "store_busy", "the database is busy; retry shortly");
   }
   if ((code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR) {
-    return Error(ErrorCode::kUnavailable, "store_unavailable", msg);
+    log::Error("store", "database unavailable").Field("detail", detail);
+    return Error(ErrorCode::kUnavailable, "store_unavailable",
+                 "the database cannot be written (disk full or I/O error)");
   }
-  return Internal(msg);
+  return Internal(detail);
 }
 
 }  // namespace pincer::store::sqlite
