@@ -21,6 +21,7 @@
 #include "domain/agent.h"
 #include "domain/audit.h"
 #include "domain/environment.h"
+#include "domain/session.h"
 
 namespace pincer::store {
 
@@ -62,6 +63,37 @@ class Reader {
 
   // Newest first (ts DESC, id DESC).
   virtual Result<Page<domain::AuditEvent>> ListAudit(const AuditQuery& query) = 0;
+
+  // One version of an agent (nullopt when the agent or that version does not exist).
+  virtual Result<std::optional<domain::Agent>> GetAgentVersion(std::string_view id,
+                                                               int64_t version) = 0;
+
+  virtual Result<std::optional<domain::Session>> GetSession(std::string_view id) = 0;
+  virtual Result<Page<domain::Session>> ListSessions(const PageRequest& page) = 0;
+  // Sessions whose status is starting or running (for recovery after a restart).
+  virtual Result<std::vector<std::string>> ListActiveSessions() = 0;
+  // Idle or failed sessions that still have queued messages.
+  virtual Result<std::vector<std::string>> ListStalledQueues() = 0;
+  virtual Result<int64_t> CountSessionsUsingEnvironment(std::string_view environment_id) = 0;
+
+  // Events with seq > after_seq, ascending; limit 0 = all.
+  virtual Result<std::vector<domain::Event>> ListEvents(std::string_view session_id,
+                                                        int64_t after_seq, int64_t limit) = 0;
+  // The seq of event `event_id` in the session, nullopt when unknown.
+  virtual Result<std::optional<int64_t>> FindEventSeq(std::string_view session_id,
+                                                      std::string_view event_id) = 0;
+  virtual Result<int64_t> QueueSize(std::string_view session_id) = 0;
+
+  // A stored reply for (session, Idempotency-Key), if any: {status, body}.
+  virtual Result<std::optional<std::pair<int, std::string>>> GetIdempotentReply(
+      std::string_view session_id, std::string_view key) = 0;
+};
+
+// A queued user message.
+struct QueuedMessage {
+  int64_t id = 0;
+  json::object payload;  // {"content", "model"?, "thinking_level"?}
+  int64_t enqueued_at = 0;
 };
 
 class Writer : public Reader {
@@ -83,6 +115,32 @@ class Writer : public Reader {
   virtual Result<void> InsertAudit(const domain::AuditEvent& event) = 0;
   // Deletes rows with ts < `ts`; returns how many.
   virtual Result<int64_t> DeleteAuditBefore(int64_t ts) = 0;
+
+  virtual Result<void> InsertSession(const domain::Session& session) = 0;
+  // Writes every mutable field of `session` (status, run_id, error, output, turns, usage,
+  // last_event_at, next_seq). kNotFound when the row is gone.
+  virtual Result<void> UpdateSession(const domain::Session& session) = 0;
+  // Deletes the session with its events, queue and idempotency rows; false when absent.
+  virtual Result<bool> DeleteSession(std::string_view id) = 0;
+
+  // Appends `event` to `session`'s log: assigns event.seq = session.next_seq, advances
+  // session.next_seq and last_event_at, and persists both.
+  virtual Result<void> AppendEvent(domain::Session& session, domain::Event& event) = 0;
+
+  virtual Result<void> Enqueue(std::string_view session_id, const json::object& payload,
+                               int64_t now) = 0;
+  // Removes and returns the oldest queued message.
+  virtual Result<std::optional<QueuedMessage>> PopQueue(std::string_view session_id) = 0;
+  // Drops every queued message; returns how many.
+  virtual Result<int64_t> ClearQueue(std::string_view session_id) = 0;
+
+  virtual Result<void> PutIdempotentReply(std::string_view session_id, std::string_view key,
+                                          int status, std::string_view body, int64_t now) = 0;
+  virtual Result<int64_t> DeleteIdempotentRepliesBefore(int64_t ts) = 0;
+
+  // Runs `fn` on the writer thread after this write's transaction has committed (never when
+  // it rolls back). Callbacks run in commit order, which keeps live event fan-out in log order.
+  virtual void OnCommit(UniqueFunction<void()> fn) = 0;
 };
 
 class Store {

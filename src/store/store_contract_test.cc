@@ -251,6 +251,79 @@ TEST_P(StoreContract, ConcurrentWritersAllCommit) {
   EXPECT_EQ(store_->Read()->ListAgents({})->items.size(), size_t{kThreads * kPerThread});
 }
 
+TEST_P(StoreContract, SessionsEventsAndQueue) {
+  domain::Session s;
+  s.id = NewId("ses");
+  s.agent_id = "agt_000000000000";
+  s.created_at = 10;
+  ASSERT_TRUE(Write([&](Writer& w) { return w.InsertSession(s); }).has_value());
+  std::vector<int> committed;
+  ASSERT_TRUE(Write([&](Writer& w) -> Result<void> {
+                for (int i = 0; i < 3; ++i) {
+                  domain::Event e;
+                  e.type = "user.message";
+                  e.created_at = 20 + i;
+                  e.payload["content"] = "m" + std::to_string(i);
+                  RETURN_IF_ERROR(w.AppendEvent(s, e));
+                  w.OnCommit([&committed, seq = e.seq] { committed.push_back(static_cast<int>(seq)); });
+                }
+                s.status = "running";
+                s.usage.output = 7;
+                return w.UpdateSession(s);
+              }).has_value());
+  EXPECT_EQ(committed, (std::vector<int>{1, 2, 3}));
+  auto got = *store_->Read()->GetSession(s.id);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status, "running");
+  EXPECT_EQ(got->next_seq, 4);
+  EXPECT_EQ(got->last_event_at, 22);
+  EXPECT_EQ(got->usage.output, 7);
+  auto events = *store_->Read()->ListEvents(s.id, 1, 0);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].seq, 2);
+  EXPECT_EQ(events[0].payload.at("content").as_string(), "m1");
+  EXPECT_EQ(*store_->Read()->FindEventSeq(s.id, events[1].id), 3);
+  EXPECT_FALSE(store_->Read()->FindEventSeq("ses_other", events[1].id)->has_value());
+  EXPECT_EQ(*store_->Read()->ListActiveSessions(), std::vector<std::string>{s.id});
+
+  // A rolled-back write's hooks never run.
+  auto failed = Write([&](Writer& w) -> Result<void> {
+    w.OnCommit([&] { committed.push_back(99); });
+    return Internal("no");
+  });
+  EXPECT_FALSE(failed.has_value());
+  EXPECT_EQ(committed.size(), 3u);
+
+  ASSERT_TRUE(Write([&](Writer& w) -> Result<void> {
+                RETURN_IF_ERROR(w.Enqueue(s.id, json::object{{"content", "a"}}, 1));
+                RETURN_IF_ERROR(w.Enqueue(s.id, json::object{{"content", "b"}}, 2));
+                return w.PutIdempotentReply(s.id, "k1", 200, "{}", 5);
+              }).has_value());
+  EXPECT_EQ(*store_->Read()->QueueSize(s.id), 2);
+  std::optional<QueuedMessage> first;
+  ASSERT_TRUE(Write([&](Writer& w) -> Result<void> {
+                ASSIGN_OR_RETURN(first, w.PopQueue(s.id));
+                return Ok();
+              }).has_value());
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->payload.at("content").as_string(), "a");
+  EXPECT_EQ((*store_->Read()->GetIdempotentReply(s.id, "k1"))->first, 200);
+
+  s.status = "idle";
+  ASSERT_TRUE(Write([&](Writer& w) { return w.UpdateSession(s); }).has_value());
+  EXPECT_EQ(*store_->Read()->ListStalledQueues(), std::vector<std::string>{s.id});
+
+  Result<bool> deleted = false;
+  ASSERT_TRUE(Write([&](Writer& w) {
+                deleted = w.DeleteSession(s.id);
+                return Ok();
+              }).has_value());
+  EXPECT_TRUE(*deleted);
+  EXPECT_TRUE(store_->Read()->ListEvents(s.id, 0, 0)->empty());
+  EXPECT_EQ(*store_->Read()->QueueSize(s.id), 0);
+  EXPECT_FALSE(store_->Read()->GetIdempotentReply(s.id, "k1")->has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(All, StoreContract, ::testing::ValuesIn(Backends()),
                          [](const auto& info) { return info.param.name; });
 

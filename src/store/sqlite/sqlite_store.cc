@@ -49,6 +49,9 @@ class SqliteStore final : public Store {
     ASSIGN_OR_RETURN(auto conn, Connection::Open(options_.path, false, options_.synchronous_full));
     RETURN_IF_ERROR(Migrate(*conn, SystemClock().NowMs()));
     writer_ = std::make_unique<Access>(std::move(conn));
+    ASSIGN_OR_RETURN(auto reader, Connection::Open(options_.path, /*read_only=*/true, false));
+    pool_.push_back(std::make_unique<Access>(std::move(reader)));
+    open_readers_ = 1;
     writer_thread_ = std::thread([this] { WriterLoop(); });
     return Ok();
   }
@@ -56,26 +59,36 @@ class SqliteStore final : public Store {
   ReadHandle Read() override {
     std::unique_ptr<Access> conn;
     {
-      std::lock_guard lock(pool_mu_);
-      if (!pool_.empty()) {
+      std::unique_lock lock(pool_mu_);
+      if (pool_.empty() && open_readers_ >= 1) {
+        auto opened = Connection::Open(options_.path, /*read_only=*/true, false);
+        if (opened) {
+          ++open_readers_;
+          conn = std::make_unique<Access>(std::move(*opened));
+        } else {
+          // Out of descriptors or similar: wait for a reader someone else is using (reads
+          // are short; at least one reader always exists).
+          log::Error("store", "cannot open a read connection").Field("error", opened.error().message);
+          pool_cv_.wait(lock, [this] { return !pool_.empty(); });
+        }
+      }
+      if (!conn) {
         conn = std::move(pool_.back());
         pool_.pop_back();
       }
     }
-    if (!conn) {
-      auto opened = Connection::Open(options_.path, /*read_only=*/true, false);
-      if (!opened) {
-        // Reads on a fresh connection failing to open means the file vanished or the process
-        // ran out of descriptors; hand back a reader whose calls all fail with that error.
-        return ReadHandle(&failed_reader_.Set(opened.error()), nullptr);
-      }
-      conn = std::make_unique<Access>(std::move(*opened));
-    }
     Access* raw = conn.release();
     return ReadHandle(raw, [this](Reader* r) {
       std::unique_ptr<Access> back(static_cast<Access*>(r));
-      std::lock_guard lock(pool_mu_);
-      if (pool_.size() < kMaxPooled) pool_.push_back(std::move(back));
+      {
+        std::lock_guard lock(pool_mu_);
+        if (pool_.size() < kMaxPooled) {
+          pool_.push_back(std::move(back));
+        } else {
+          --open_readers_;
+        }
+      }
+      pool_cv_.notify_one();
     });
   }
 
@@ -96,30 +109,6 @@ class SqliteStore final : public Store {
 
  private:
   static constexpr size_t kMaxPooled = 64;
-
-  // Reader that fails every call with one error (when a read connection cannot be opened).
-  class FailedReader final : public Reader {
-   public:
-    FailedReader& Set(Error e) {
-      std::lock_guard lock(mu_);
-      error_ = std::move(e);
-      return *this;
-    }
-    Result<std::optional<domain::Agent>> GetAgent(std::string_view) override { return Err(); }
-    Result<Page<domain::Agent>> ListAgents(const PageRequest&) override { return Err(); }
-    Result<std::vector<domain::Agent>> ListAgentVersions(std::string_view) override { return Err(); }
-    Result<std::optional<domain::Environment>> GetEnvironment(std::string_view) override { return Err(); }
-    Result<Page<domain::Environment>> ListEnvironments(const PageRequest&) override { return Err(); }
-    Result<Page<domain::AuditEvent>> ListAudit(const AuditQuery&) override { return Err(); }
-
-   private:
-    Error Err() {
-      std::lock_guard lock(mu_);
-      return error_;
-    }
-    std::mutex mu_;
-    Error error_;
-  };
 
   void WriterLoop() {
     pthread_setname_np(pthread_self(), "pincer-writer");
@@ -149,7 +138,10 @@ class SqliteStore final : public Store {
       for (auto& job : batch) job.done(begun.error());
       return;
     }
+    auto& hooks = writer_->on_commit();
+    hooks.clear();
     for (auto& job : batch) {
+      size_t mark = hooks.size();
       Result<void> r = conn.Exec("SAVEPOINT job");
       if (r) {
         try {
@@ -163,16 +155,21 @@ class SqliteStore final : public Store {
           (void)conn.Exec("ROLLBACK TO job");
           (void)conn.Exec("RELEASE job");
         }
+        if (!r) hooks.resize(mark);  // a rolled-back job's hooks never run
       }
       results.push_back(std::move(r));
     }
     auto committed = conn.Exec("COMMIT");
     if (!committed) {
+      hooks.clear();
       (void)conn.Exec("ROLLBACK");
       log::Error("store", "commit failed").Field("error", committed.error().message);
       for (auto& job : batch) job.done(committed.error());
       return;
     }
+    std::vector<UniqueFunction<void()>> run;
+    run.swap(hooks);
+    for (auto& hook : run) hook();
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
   }
 
@@ -184,8 +181,9 @@ class SqliteStore final : public Store {
   std::deque<WriteJob> queue_;
   bool stopping_ = false;
   std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Access>> pool_;
-  FailedReader failed_reader_;
+  size_t open_readers_ = 0;
 };
 
 }  // namespace
