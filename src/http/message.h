@@ -60,6 +60,9 @@ class StreamWriter {
   virtual Task<bool> Write(std::string chunk) = 0;
   // True once the client has disconnected or the server is draining.
   virtual bool Closed() const = 0;
+  // Ends the response abnormally: no terminating chunk, and the connection is reset, so the
+  // client sees a broken transfer (used by test doubles to simulate upstream failures).
+  virtual void Abort() = 0;
 };
 
 struct Response {
@@ -67,7 +70,8 @@ struct Response {
   Headers headers;
   std::string body;
   // When set, the server sends the status and headers, then calls `stream` with a writer and
-  // ends the response (chunked) when the returned task completes. `body` is ignored.
+  // ends the response (chunked) when the returned task completes. `body` is ignored. The
+  // connection stays open for the next request unless the client asked to close it.
   std::function<Task<void>(StreamWriter&)> stream;
 
   // A response with Content-Type: application/json.

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <sys/socket.h>
 #include <thread>
 
 #include "common/log.h"
@@ -123,7 +124,13 @@ class ChunkWriter final : public StreamWriter {
     co_return ok && !Closed();
   }
   bool Closed() const override { return closed_.load() || draining_.load(); }
+  void Abort() override {
+    aborted_ = true;
+    closed_ = true;
+  }
   void MarkClosed() { closed_ = true; }
+  bool aborted() const { return aborted_.load(); }
+  bool client_gone() const { return closed_.load(); }
 
  private:
   beast::tcp_stream& stream_;
@@ -131,6 +138,7 @@ class ChunkWriter final : public StreamWriter {
   std::chrono::milliseconds timeout_;
   const std::atomic<bool>& draining_;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> aborted_{false};
 };
 
 class ServerImpl final : public Server {
@@ -364,8 +372,9 @@ class ServerImpl final : public Server {
       if (draining_) keep_alive = false;
 
       if (resp.stream) {
-        co_await WriteStream(stream, t, resp);
-        co_return;
+        bool reusable = co_await WriteStream(stream, t, resp, keep_alive);
+        if (!reusable) co_return;
+        continue;
       }
       bhttp::response<bhttp::string_body> res;
       FillResponse(res, resp, keep_alive);
@@ -403,30 +412,31 @@ class ServerImpl final : public Server {
     co_return options_.error_response(500, "internal", "internal server error");
   }
 
-  asio::awaitable<void> WriteStream(beast::tcp_stream& stream, IoThread& t, Response& resp) {
+  // Returns true when the connection can serve another request.
+  asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, IoThread& t, Response& resp,
+                                    bool keep_alive) {
     bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(resp.status), 11};
     for (auto& [k, v] : resp.headers.all()) res.set(k, v);
     res.chunked(true);
-    res.keep_alive(false);
+    res.keep_alive(keep_alive);
     bhttp::response_serializer<bhttp::empty_body> sr(res);
     stream.expires_after(options_.read_timeout);
     auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
     stream.expires_never();
-    if (ec) co_return;
+    if (ec) co_return false;
     ChunkWriter writer(stream, t.ctx, options_.read_timeout, draining_);
-    // Watch for the client going away while the producer waits for something to send.
+    // Watch for the client going away while the producer waits for something to send. It only
+    // waits for readability, so bytes of a next (pipelined) request are left in the socket.
     auto watch = std::make_shared<bool>(true);
     asio::co_spawn(
         t.ctx,
         [&stream, &writer, watch]() -> asio::awaitable<void> {
-          std::array<char, 512> sink;
-          for (;;) {
-            auto [rec, rn] = co_await stream.socket().async_read_some(asio::buffer(sink), kTuple);
-            if (!*watch) co_return;  // the stream ended first; writer may be gone
-            if (rec) {
-              writer.MarkClosed();
-              co_return;
-            }
+          auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTuple);
+          if (!*watch) co_return;  // the stream ended first; writer may be gone
+          char probe;
+          ssize_t got = ::recv(stream.socket().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (wec || got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            writer.MarkClosed();
           }
         },
         asio::detached);
@@ -434,10 +444,15 @@ class ServerImpl final : public Server {
     *watch = false;
     error_code cec;
     stream.socket().cancel(cec);  // stop the watcher before `writer` goes out of scope
-    if (!writer.Closed() || draining_) {
-      stream.expires_after(options_.read_timeout);
-      co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
+    if (writer.aborted()) {
+      stream.socket().set_option(asio::socket_base::linger(true, 0), cec);  // reset, not FIN
+      co_return false;
     }
+    if (writer.client_gone()) co_return false;
+    stream.expires_after(options_.read_timeout);
+    auto [lec, ln] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
+    stream.expires_never();
+    co_return !lec && keep_alive && !draining_;
   }
 
   ServerOptions options_;

@@ -176,6 +176,24 @@ TEST_F(ServerTest, StreamsChunkedResponses) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->headers["content-type"], "text/event-stream");
   EXPECT_EQ(r->body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+  // The connection is reused for the next request.
+  auto again = c.Request("GET", "/events");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, r->body);
+}
+
+TEST_F(ServerTest, AbortedStreamsEndWithoutTheLastChunk) {
+  StartServer([](Request&) -> Task<Response> {
+    Response r;
+    r.stream = [](StreamWriter& w) -> Task<void> {
+      co_await w.Write("partial");
+      w.Abort();
+    };
+    co_return r;
+  });
+  TestConnection c(server->port());
+  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_FALSE(c.Read(3000).has_value());  // the chunked body never terminates
 }
 
 TEST_F(ServerTest, BindFailureNamesTheAddress) {
