@@ -41,6 +41,7 @@ Api::Api(ApiDeps deps)
   native::AddAgentRoutes(router_, deps_);
   native::AddEnvironmentRoutes(router_, deps_);
   native::AddAuditRoutes(router_, deps_);
+  native::AddSessionRoutes(router_, deps_);
 }
 
 Task<http::Response> Api::Handle(http::Request& req) {

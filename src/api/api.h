@@ -19,6 +19,8 @@
 #include "engine/agents.h"
 #include "engine/audit_log.h"
 #include "engine/environments.h"
+#include "engine/event_bus.h"
+#include "engine/sessions.h"
 #include "http/router.h"
 
 namespace pincer::api {
@@ -28,6 +30,8 @@ struct ApiDeps {
   engine::Agents& agents;
   engine::Environments& environments;
   engine::AuditLog& audit;
+  engine::Sessions& sessions;
+  engine::EventBus& bus;
   metrics::Registry& metrics;
   Clock& clock;
   int64_t start_ms;

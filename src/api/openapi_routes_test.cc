@@ -10,6 +10,8 @@
 
 #include "api/api.h"
 #include "common/ids.h"
+#include "common/thread_executor.h"
+#include "http/client.h"
 
 namespace pincer::api {
 namespace {
@@ -60,7 +62,15 @@ TEST(OpenApi, DocumentsExactlyTheServedRoutes) {
   engine::AuditLog audit(**store, clock);
   engine::Agents agents(**store, audit, clock);
   engine::Environments envs(**store, audit, clock);
-  Api api(ApiDeps{config, agents, envs, audit, registry, clock, 0, "test", "test"});
+  auto client = http::MakeHttpClient();
+  llm::Registry models(*client, [](const std::string&) { return std::nullopt; }, {});
+  engine::tools::ToolRegistry tools;
+  ThreadExecutor executor;
+  engine::EventBus bus;
+  engine::Runner runner(**store, bus, models, tools, llm::PriceTable::Default(), clock,
+                        {&executor}, registry, {});
+  engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
+  Api api(ApiDeps{config, agents, envs, audit, sessions, bus, registry, clock, 0, "test", "test"});
 
   std::set<std::string> served;
   for (const auto& r : api.router().Routes()) served.insert(r.method + " " + ToSpecPath(r.pattern));

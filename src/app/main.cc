@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 
 #include "api/api.h"
@@ -16,9 +18,17 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/periodic.h"
+#include "common/thread_executor.h"
 #include "engine/agents.h"
 #include "engine/audit_log.h"
 #include "engine/environments.h"
+#include "engine/event_bus.h"
+#include "engine/llm/pricing.h"
+#include "engine/llm/registry.h"
+#include "engine/runner.h"
+#include "engine/sessions.h"
+#include "engine/tools/tool.h"
+#include "http/client.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -55,12 +65,59 @@ int Serve(const Config& config) {
       {config.data_dir + "/pincer.db", config.db_sync == "full", 256});
   if (!store) return Fail(store.error().message);
 
+  llm::PriceTable prices = llm::PriceTable::Default();
+  if (!config.prices_file.empty()) {
+    std::ifstream in(config.prices_file);
+    if (!in) return Fail("cannot read PINCER_PRICES_FILE " + config.prices_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = llm::PriceTable::Parse(text.str());
+    if (!parsed) return Fail("PINCER_PRICES_FILE " + config.prices_file + ": " + parsed.error().message);
+    prices = std::move(*parsed);
+  }
+
   metrics::Registry registry;
+  auto http_client = http::MakeHttpClient();
+  llm::Registry models(
+      *http_client,
+      [](const std::string& name) -> std::optional<std::string> {
+        if (const char* v = std::getenv(name.c_str())) return std::string(v);
+        return std::nullopt;
+      },
+      llm::LlmSettings{std::chrono::milliseconds(config.llm_timeout_ms),
+                       std::chrono::milliseconds(config.llm_idle_timeout_ms)});
+  engine::tools::ToolRegistry tools;
+  if (config.enable_test_tools) {
+    for (auto& t : engine::tools::MakeTestTools()) tools.Add(std::move(t));
+  }
+  size_t engine_threads = config.threads > 0 ? static_cast<size_t>(config.threads)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<ThreadExecutor>> engine_executors;
+  std::vector<Executor*> executors;
+  for (size_t i = 0; i < engine_threads; ++i) {
+    engine_executors.push_back(std::make_unique<ThreadExecutor>("pincer-engine"));
+    executors.push_back(engine_executors.back().get());
+  }
+  engine::EventBus bus;
+  engine::RunnerOptions runner_options;
+  runner_options.max_steps = config.max_steps;
+  runner_options.max_output_tokens = config.llm_max_tokens;
+  runner_options.retry.max_retries = config.llm_max_retries;
+  runner_options.retry.base_delay = std::chrono::milliseconds(config.llm_retry_base_ms);
+  engine::Runner runner(**store, bus, models, tools, prices, clock, executors, registry,
+                        runner_options);
   engine::AuditLog audit(**store, clock);
   engine::Agents agents(**store, audit, clock);
   engine::Environments environments(**store, audit, clock);
-  api::Api api(api::ApiDeps{config, agents, environments, audit, registry, clock, start_ms,
-                            PINCER_VERSION, PINCER_COMMIT});
+  engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
+  registry.AddCollector([&runner, &bus](std::string& out) {
+    out += "# HELP sessions_running Sessions with a turn in progress.\n# TYPE sessions_running gauge\n";
+    out += "sessions_running " + std::to_string(runner.active()) + "\n";
+    out += "# HELP sse_subscribers Open event streams.\n# TYPE sse_subscribers gauge\n";
+    out += "sse_subscribers " + std::to_string(bus.subscriber_count()) + "\n";
+  });
+  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, bus, registry, clock,
+                            start_ms, PINCER_VERSION, PINCER_COMMIT});
 
   http::ServerOptions options;
   options.host = config.host;
@@ -90,6 +147,19 @@ int Serve(const Config& config) {
       /*run_now=*/true);
   PeriodicTask rate_limit_sweep("ratelimit-sweep", std::chrono::seconds(60),
                                 [&] { api.rate_limiter().Sweep(); });
+  PeriodicTask idempotency_sweep("idem-sweep", std::chrono::hours(1), [&] {
+    auto cutoff = clock.NowMs() - 86'400'000;
+    auto r = (*store)->WriteSync([cutoff](store::Writer& w) -> Result<void> {
+      RETURN_IF_ERROR(w.DeleteIdempotentRepliesBefore(cutoff));
+      return Ok();
+    });
+    if (!r) log::Error("store", "idempotency cleanup failed").Field("error", r.error().ToString());
+  });
+
+  // Resume turns that were running when the server last stopped, and drain stalled queues.
+  if (auto recovered = runner.Recover(); !recovered) {
+    log::Error("engine", "recovery failed").Field("error", recovered.error().ToString());
+  }
 
   log::Info("server", "listening")
       .Field("host", config.host)
@@ -106,6 +176,8 @@ int Serve(const Config& config) {
   sigwait(&signals, &sig);
   log::Info("server", "shutting down").Field("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown();
+  // Turns in progress keep their state and resume on the next start.
+  runner.Stop(std::chrono::milliseconds(config.shutdown_grace_ms));
   log::Info("server", "stopped");
   log::Flush();
   return 0;

@@ -101,6 +101,16 @@ const std::vector<SettingInfo>& Settings() {
       {"PINCER_DB_SYNC", "db-sync", "SQLite durability: normal | full (normal)"},
       {"PINCER_MAX_WARM", "max-warm", "Warm sandboxes kept per environment (0)"},
       {"PINCER_MAX_ACTIVE", "max-active", "Live sandboxes in all (32)"},
+      {"PINCER_LLM_TIMEOUT_MS", "llm-timeout-ms", "Longest provider call (600000)"},
+      {"PINCER_LLM_IDLE_TIMEOUT_MS", "llm-idle-timeout-ms", "Longest silence in a provider stream (120000)"},
+      {"PINCER_LLM_MAX_RETRIES", "llm-max-retries", "Retries on 429/5xx/connection errors (3)"},
+      {"PINCER_LLM_RETRY_BASE_MS", "llm-retry-base-ms", "First retry backoff (500)"},
+      {"PINCER_LLM_MAX_TOKENS", "llm-max-tokens", "Output token cap per model response (8192)"},
+      {"PINCER_MAX_STEPS", "max-steps", "Model responses per turn before it is stopped (50)"},
+      {"PINCER_PRICES_FILE", "prices-file", "JSON price table replacing the built-in one"},
+      {"PINCER_ENABLE_TEST_TOOLS", "enable-test-tools", "Offer test_echo/test_sleep/test_fail (false)"},
+      {"PINCER_SSE_HEARTBEAT_MS", "sse-heartbeat-ms", "SSE heartbeat interval (15000)"},
+      {"PINCER_SSE_IDLE_CLOSE_MS", "sse-idle-close-ms", "Close a stream after the session idles this long (30000)"},
   };
   return kSettings;
 }
@@ -134,6 +144,16 @@ Result<Config> LoadConfig(
   RETURN_IF_ERROR(r.Enum("PINCER_DB_SYNC", {"normal", "full"}, c.db_sync));
   RETURN_IF_ERROR(r.Int("PINCER_MAX_WARM", 0, 10'000, c.max_warm));
   RETURN_IF_ERROR(r.Int("PINCER_MAX_ACTIVE", 1, 100'000, c.max_active));
+  RETURN_IF_ERROR(r.Int("PINCER_LLM_TIMEOUT_MS", 100, 3'600'000, c.llm_timeout_ms));
+  RETURN_IF_ERROR(r.Int("PINCER_LLM_IDLE_TIMEOUT_MS", 100, 3'600'000, c.llm_idle_timeout_ms));
+  RETURN_IF_ERROR(r.Int("PINCER_LLM_MAX_RETRIES", 0, 20, c.llm_max_retries));
+  RETURN_IF_ERROR(r.Int("PINCER_LLM_RETRY_BASE_MS", 1, 60'000, c.llm_retry_base_ms));
+  RETURN_IF_ERROR(r.Int("PINCER_LLM_MAX_TOKENS", 1, 1'000'000, c.llm_max_tokens));
+  RETURN_IF_ERROR(r.Int("PINCER_MAX_STEPS", 1, 10'000, c.max_steps));
+  RETURN_IF_ERROR(r.String("PINCER_PRICES_FILE", true, c.prices_file));
+  RETURN_IF_ERROR(r.Bool("PINCER_ENABLE_TEST_TOOLS", c.enable_test_tools));
+  RETURN_IF_ERROR(r.Int("PINCER_SSE_HEARTBEAT_MS", 50, 3'600'000, c.sse_heartbeat_ms));
+  RETURN_IF_ERROR(r.Int("PINCER_SSE_IDLE_CLOSE_MS", 50, 86'400'000, c.sse_idle_close_ms));
   return c;
 }
 

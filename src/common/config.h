@@ -33,6 +33,16 @@ struct Config {
   std::string db_sync = "normal";         // PINCER_DB_SYNC: normal | full (SQLite synchronous)
   int max_warm = 0;                       // PINCER_MAX_WARM: warm sandboxes per environment
   int max_active = 32;                    // PINCER_MAX_ACTIVE: live sandboxes in all
+  int64_t llm_timeout_ms = 600'000;       // PINCER_LLM_TIMEOUT_MS: one provider call, in all
+  int64_t llm_idle_timeout_ms = 120'000;  // PINCER_LLM_IDLE_TIMEOUT_MS: silence mid-stream
+  int llm_max_retries = 3;                // PINCER_LLM_MAX_RETRIES: on 429/5xx/connection errors
+  int64_t llm_retry_base_ms = 500;        // PINCER_LLM_RETRY_BASE_MS: first backoff step
+  int64_t llm_max_tokens = 8192;          // PINCER_LLM_MAX_TOKENS: output cap per response
+  int max_steps = 50;                     // PINCER_MAX_STEPS: model responses per turn
+  std::string prices_file;                // PINCER_PRICES_FILE: replaces the built-in table
+  bool enable_test_tools = false;         // PINCER_ENABLE_TEST_TOOLS: test_echo/sleep/fail
+  int64_t sse_heartbeat_ms = 15'000;      // PINCER_SSE_HEARTBEAT_MS
+  int64_t sse_idle_close_ms = 30'000;     // PINCER_SSE_IDLE_CLOSE_MS: close idle streams
 };
 
 // One row per setting: the environment variable, the flag (without "--"), and help text.

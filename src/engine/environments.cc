@@ -40,6 +40,11 @@ Task<Result<void>> Environments::Delete(const CallContext& ctx, std::string id) 
   }
   co_return co_await audit_.Mutate(
       ctx, "environment.delete", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(int64_t users, w.CountSessionsUsingEnvironment(id));
+        if (users > 0) {
+          return Conflict("environment_in_use",
+                          std::to_string(users) + " session(s) reference this environment");
+        }
         ASSIGN_OR_RETURN(bool deleted, w.DeleteEnvironment(id));
         if (!deleted) return EnvironmentNotFound();
         return Ok();

@@ -63,6 +63,9 @@ class StreamWriter {
   // Ends the response abnormally: no terminating chunk, and the connection is reset, so the
   // client sees a broken transfer (used by test doubles to simulate upstream failures).
   virtual void Abort() = 0;
+  // Registers `fn` to run (once, on the connection's thread) when the client disconnects or
+  // the server starts draining, so an idle producer can wake up and return.
+  virtual void OnClose(std::function<void()> fn) = 0;
 };
 
 struct Response {

@@ -66,10 +66,13 @@ struct Conn {
   bool idle = false;
 };
 
+class ChunkWriter;
+
 struct IoThread {
   asio::io_context ctx{1};
   IoExecutor executor{ctx};
   std::set<Conn*> conns;
+  std::set<ChunkWriter*> writers;  // live streamed responses
   std::thread thread;
 };
 
@@ -128,7 +131,25 @@ class ChunkWriter final : public StreamWriter {
     aborted_ = true;
     closed_ = true;
   }
-  void MarkClosed() { closed_ = true; }
+  void MarkClosed() {
+    closed_ = true;
+    if (on_close_) std::exchange(on_close_, nullptr)();
+  }
+  // Server draining: wake the producer (Closed() already reports true) but still end the
+  // response properly.
+  void WakeForDrain() {
+    if (on_close_) std::exchange(on_close_, nullptr)();
+  }
+  void OnClose(std::function<void()> fn) override {
+    // Called from the producer's thread; run the registration on the connection's thread.
+    asio::post(ctx_, [this, fn = std::move(fn)]() mutable {
+      if (closed_.load() || draining_.load()) {
+        fn();
+      } else {
+        on_close_ = std::move(fn);
+      }
+    });
+  }
   bool aborted() const { return aborted_.load(); }
   bool client_gone() const { return closed_.load(); }
 
@@ -139,6 +160,7 @@ class ChunkWriter final : public StreamWriter {
   const std::atomic<bool>& draining_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> aborted_{false};
+  std::function<void()> on_close_;  // touched only on the connection's thread
 };
 
 class ServerImpl final : public Server {
@@ -209,6 +231,7 @@ class ServerImpl final : public Server {
           error_code ec;  // the socket may already be closed by its own timeout
           if (c->idle) c->stream->socket().cancel(ec);
         }
+        for (ChunkWriter* w : t->writers) w->WakeForDrain();
       });
     }
     {
@@ -425,6 +448,7 @@ class ServerImpl final : public Server {
     stream.expires_never();
     if (ec) co_return false;
     ChunkWriter writer(stream, t.ctx, options_.read_timeout, draining_);
+    t.writers.insert(&writer);
     // Watch for the client going away while the producer waits for something to send. It only
     // waits for readability, so bytes of a next (pipelined) request are left in the socket.
     auto watch = std::make_shared<bool>(true);
@@ -442,6 +466,7 @@ class ServerImpl final : public Server {
         asio::detached);
     co_await AwaitTask(resp.stream(writer));
     *watch = false;
+    t.writers.erase(&writer);
     error_code cec;
     stream.socket().cancel(cec);  // stop the watcher before `writer` goes out of scope
     if (writer.aborted()) {

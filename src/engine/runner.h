@@ -1,0 +1,88 @@
+#pragma once
+
+// Runner: executes sessions' turns — one driver coroutine per active session.
+//
+//   queue → provider call (streaming) → persist the response → run tools → persist results →
+//   … until the model ends the turn, the step cap, cancel, or a failure; then the next queued
+//   message, or idle.
+//
+// Every step is persisted before the next begins and every write re-checks that the run it
+// belongs to is still current (sessions.run_id + status), so a cancel or delete is never
+// overwritten by a late step. After a restart, Recover() resumes active sessions from their
+// log; a tool call cut by the crash gets an error result, never a silent re-run.
+// Thread-safe.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/cancel.h"
+#include "common/clock.h"
+#include "common/executor.h"
+#include "common/metrics.h"
+#include "engine/event_bus.h"
+#include "engine/llm/pricing.h"
+#include "engine/llm/registry.h"
+#include "engine/llm/retry.h"
+#include "engine/tools/tool.h"
+#include "store/store.h"
+
+namespace pincer::engine {
+
+struct RunnerOptions {
+  int64_t max_steps = 50;         // model responses per turn
+  int64_t max_output_tokens = 8192;
+  llm::RetryPolicy retry;
+};
+
+class Runner {
+ public:
+  Runner(store::Store& store, EventBus& bus, llm::Registry& models, tools::ToolRegistry& tools,
+         const llm::PriceTable& prices, Clock& clock, std::vector<Executor*> executors,
+         metrics::Registry& metrics, RunnerOptions options);
+  ~Runner();
+
+  // Makes sure a driver is working on `session_id` (call after a run was started in the store).
+  void Kick(const std::string& session_id);
+  // Aborts the current run's in-flight provider call or tool at once. The caller has already
+  // recorded the new state (idle after cancel, or the row deleted).
+  void Abort(const std::string& session_id, const std::string& reason);
+  // Resumes sessions that were starting/running when the server stopped, and drains queues of
+  // idle sessions. Call once at start-up.
+  Result<void> Recover();
+  // Stops all drivers without changing session state (they resume on the next start).
+  // Waits up to `grace` for drivers to exit.
+  void Stop(std::chrono::milliseconds grace);
+
+  size_t active() const;
+
+ private:
+  struct Driver;
+  Task<void> Drive(std::string session_id);
+  Task<void> ExecuteRun(const std::string& session_id, int64_t run_id, CancelToken& cancel);
+  bool FinishDriver(const std::string& session_id);
+
+  store::Store& store_;
+  EventBus& bus_;
+  llm::Registry& models_;
+  tools::ToolRegistry& tools_;
+  const llm::PriceTable& prices_;
+  Clock& clock_;
+  std::vector<Executor*> executors_;
+  RunnerOptions options_;
+  metrics::Family<metrics::Counter>& run_failures_;
+  metrics::Family<metrics::Counter>& llm_calls_;
+  metrics::Family<metrics::Histogram>& llm_seconds_;
+  metrics::Family<metrics::Histogram>& turn_seconds_;
+  metrics::Family<metrics::Counter>& tool_calls_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Driver>> drivers_;
+  bool stopping_ = false;
+  std::condition_variable drained_;
+};
+
+}  // namespace pincer::engine

@@ -1,0 +1,39 @@
+#pragma once
+
+// Builders for the events a session's log holds, and EmitEvent, which appends an event and
+// publishes it to live subscribers once the write commits.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/session.h"
+#include "engine/event_bus.h"
+#include "engine/llm/types.h"
+#include "store/store.h"
+
+namespace pincer::engine {
+
+// Appends `event` to `session`'s log (assigning its seq) and schedules its live fan-out for
+// after the commit. The caller still writes the session row (UpdateSession).
+Result<void> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session,
+                       domain::Event event);
+
+// session.status_<status> with optional stop_reason / error.
+domain::Event StatusEvent(const std::string& status, int64_t now, std::string stop_reason = "",
+                          std::string error = "");
+// user.message from a queue/post payload {"content", "model"?, "thinking_level"?}.
+domain::Event UserMessageEvent(const json::object& payload, int64_t now);
+domain::Event ToolResultEvent(const std::string& tool_name, const std::string& tool_call_id,
+                              const std::string& content, bool is_error, int64_t now);
+// agent.thinking / agent.message / agent.tool_use events of one model response (one `step`).
+// Tokens, cost and model ride on the agent.message (or on the first tool_use without text).
+std::vector<domain::Event> StepEvents(const llm::Response& response, const domain::Usage& usage,
+                                      const std::string& model, int64_t step, int64_t now);
+
+// A transient (not persisted) frame.
+FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text);
+FramePtr TransientStatusFrame(const std::string& session_id, const std::string& status,
+                              int64_t now);
+
+}  // namespace pincer::engine

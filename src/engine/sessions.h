@@ -1,0 +1,65 @@
+#pragma once
+
+// Sessions: the API-facing operations on sessions — create, read, list, delete, post a user
+// event (start a turn or queue it), cancel, compact, and read the event log.
+//
+// Errors (wire codes): session_not_found, agent_not_found, environment_not_found (404);
+// agent_archived, session_not_running, session_busy (409); quota_exceeded (429);
+// invalid_request (400).
+
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/metrics.h"
+#include "common/result.h"
+#include "common/task.h"
+#include "domain/session.h"
+#include "engine/audit_log.h"
+#include "engine/event_bus.h"
+#include "engine/runner.h"
+#include "store/store.h"
+
+namespace pincer::engine {
+
+class Sessions {
+ public:
+  Sessions(store::Store& store, AuditLog& audit, EventBus& bus, Runner& runner,
+           llm::Registry& models, Clock& clock, metrics::Registry& metrics);
+
+  // Body {agentId, environmentId?, vaultId?}. `id` forces the session id (chat completions'
+  // sticky keys); empty = generated.
+  Task<Result<domain::Session>> Create(const CallContext& ctx, const json::value& body,
+                                       std::string id = {}, bool ephemeral = false);
+  Result<domain::Session> Get(std::string_view id);
+  Result<store::Page<domain::Session>> List(const store::PageRequest& page);
+  Task<Result<void>> Delete(const CallContext& ctx, std::string id);
+
+  // Posts a user event. user.message: {content, model?, thinkingLevel?} → starts a turn
+  // ({session_id, session_status:"starting", queued:false}) or queues it behind the running
+  // one ({…, queued:true}). With `idempotency_key`, a repeat returns the first reply.
+  Task<Result<json::object>> PostEvent(const CallContext& ctx, std::string id,
+                                       const json::value& body,
+                                       std::optional<std::string> idempotency_key);
+  // Stops the running turn at once and drops queued messages.
+  Task<Result<json::object>> Cancel(const CallContext& ctx, std::string id);
+  // Summarises the conversation so far with the agent's model; later turns see the summary
+  // instead of the older events.
+  Task<Result<json::object>> Compact(const CallContext& ctx, std::string id);
+
+  // Events after `after_seq` (limit 0 = all).
+  Result<std::vector<domain::Event>> Events(std::string_view id, int64_t after_seq, int64_t limit);
+
+ private:
+  store::Store& store_;
+  AuditLog& audit_;
+  EventBus& bus_;
+  Runner& runner_;
+  llm::Registry& models_;
+  Clock& clock_;
+  metrics::Family<metrics::Counter>& quota_rejections_;
+  metrics::Family<metrics::Counter>& events_posted_;
+};
+
+}  // namespace pincer::engine
