@@ -1,0 +1,312 @@
+// The agent loop end to end on a real SQLite store, with a scripted provider and test tools.
+
+#include "engine/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <filesystem>
+#include <future>
+
+#include "common/ids.h"
+#include "common/thread_executor.h"
+#include "engine/agents.h"
+#include "engine/audit_log.h"
+#include "engine/session_events.h"
+#include "engine/sessions.h"
+
+namespace pincer::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Answers each call with the next scripted step; records every request. A step may block
+// until Release() (or the call's cancellation).
+class ScriptedProvider final : public llm::Provider {
+ public:
+  struct Step {
+    std::optional<llm::Response> response;
+    std::optional<Error> error;
+    bool block = false;
+  };
+  void Push(Step s) {
+    std::lock_guard lock(mu_);
+    steps_.push_back(std::move(s));
+  }
+  void Release() { release_.Notify(); }
+  std::vector<llm::Request> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+  Task<Result<llm::Response>> Complete(const llm::Request& req, const llm::StreamHandler& stream,
+                                       CancelToken* cancel) override {
+    Step step;
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(req);
+      if (steps_.empty()) co_return Error(ErrorCode::kInvalidArgument, "provider_bad_request", "script exhausted");
+      step = std::move(steps_.front());
+      steps_.pop_front();
+    }
+    if (step.block) {
+      CancelToken::Registration reg;
+      if (cancel) reg = cancel->OnCancel([this] { release_.Notify(); });
+      co_await release_.Wait(10s);
+      if (cancel && cancel->cancelled()) co_return Error(ErrorCode::kCancelled, "cancelled", cancel->reason());
+    }
+    if (step.error) co_return *step.error;
+    if (stream.on_text && !step.response->text.empty()) stream.on_text(step.response->text);
+    co_return *step.response;
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<Step> steps_;
+  std::vector<llm::Request> requests_;
+  AsyncSignal release_;
+};
+
+ScriptedProvider::Step Text(std::string text, int64_t in = 10, int64_t out = 5) {
+  llm::Response r;
+  r.text = std::move(text);
+  r.usage.input = in;
+  r.usage.output = out;
+  r.stop_reason = "end_turn";
+  return {r, std::nullopt, false};
+}
+
+ScriptedProvider::Step ToolCall(std::string tool, json::object args, std::string id = "call_1") {
+  llm::Response r;
+  r.tool_calls.push_back({std::move(id), std::move(tool), std::move(args), ""});
+  r.usage.input = 20;
+  r.usage.output = 3;
+  r.stop_reason = "tool_use";
+  return {r, std::nullopt, false};
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pincer-runner-" + NewId("t"));
+    Open();
+  }
+  void Open(RunnerOptions opts = {}) {
+    sessions_.reset();
+    runner_.reset();
+    store_.reset();
+    auto s = store::OpenSqliteStore({(dir_ / "db").string()});
+    ASSERT_TRUE(s.has_value()) << s.error().ToString();
+    store_ = std::move(*s);
+    audit_ = std::make_unique<AuditLog>(*store_, clock_);
+    agents_ = std::make_unique<Agents>(*store_, *audit_, clock_);
+    client_ = http::MakeHttpClient();
+    models_ = std::make_unique<llm::Registry>(*client_, [](const std::string&) { return std::nullopt; }, llm::LlmSettings{});
+    auto provider = std::make_unique<ScriptedProvider>();
+    provider_ = provider.get();
+    models_->Override("fake", std::move(provider));
+    if (tools_.ForAgent({}).empty()) {
+      for (auto& t : tools::MakeTestTools()) tools_.Add(std::move(t));
+    }
+    opts.retry.base_delay = 1ms;
+    runner_ = std::make_unique<Runner>(*store_, bus_, *models_, tools_, llm::PriceTable::Default(),
+                                       clock_, std::vector<Executor*>{&executor_}, metrics_, opts);
+    sessions_ = std::make_unique<Sessions>(*store_, *audit_, bus_, *runner_, *models_, clock_, metrics_);
+  }
+  void TearDown() override {
+    sessions_.reset();
+    runner_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string NewSession(std::string agent_body = R"({"model":"fake/m","instructions":"sys"})") {
+    auto agent = SyncWait(agents_->Create(ctx_, *ParseJson(agent_body)));
+    EXPECT_TRUE(agent.has_value());
+    auto s = SyncWait(sessions_->Create(ctx_, json::object{{"agentId", agent->id}}));
+    EXPECT_TRUE(s.has_value()) << s.error().ToString();
+    return s->id;
+  }
+  Result<json::object> Post(const std::string& sid, std::string content) {
+    return SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"content", content}}, std::nullopt));
+  }
+  // Waits (event-driven, via the bus) until the session reaches `status`.
+  bool WaitStatus(const std::string& sid, const std::string& status, std::unique_ptr<Subscription>& sub) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (sessions_->Get(sid)->status == status && runner_->active() == 0) return true;
+      std::promise<void> woke;
+      executor_.Post([&] {
+        Spawn(Wait(sub.get(), &woke));
+      });
+      woke.get_future().wait();
+      for (const auto& f : sub->Drain()) {
+        if (f->status == status && sessions_->Get(sid)->status == status) {
+          // The driver finishes right after its last write.
+          for (int i = 0; i < 1000 && runner_->active() > 0; ++i) std::this_thread::sleep_for(1ms);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  static Task<void> Wait(Subscription* sub, std::promise<void>* woke) {
+    co_await sub->signal().Wait(200ms);
+    woke->set_value();
+  }
+  std::vector<domain::Event> Events(const std::string& sid) { return *sessions_->Events(sid, 0, 0); }
+  static std::vector<std::string> Types(const std::vector<domain::Event>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.type);
+    return out;
+  }
+
+  fs::path dir_;
+  FakeClock clock_;
+  CallContext ctx_{"req_t", "anonymous"};
+  metrics::Registry metrics_;
+  ThreadExecutor executor_;
+  EventBus bus_;
+  tools::ToolRegistry tools_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Agents> agents_;
+  std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<llm::Registry> models_;
+  ScriptedProvider* provider_ = nullptr;
+  std::unique_ptr<Runner> runner_;
+  std::unique_ptr<Sessions> sessions_;
+};
+
+TEST_F(RunnerTest, RunsAToolCallingTurnAndRollsUpUsage) {
+  std::string sid = NewSession();
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push(ToolCall("test_echo", {{"text", "pong"}}));
+  provider_->Push(Text("final answer", 30, 7));
+  auto posted = Post(sid, "ping");
+  ASSERT_TRUE(posted.has_value()) << posted.error().ToString();
+  EXPECT_EQ(posted->at("session_status").as_string(), "starting");
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  auto events = Events(sid);
+  EXPECT_EQ(Types(events), (std::vector<std::string>{"user.message", "session.status_running", "agent.tool_use",
+                                                     "agent.tool_result", "agent.message", "session.status_idle"}));
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].seq, static_cast<int64_t>(i + 1));
+  EXPECT_EQ(events[3].payload.at("content").as_string(), "pong");
+  auto s = *sessions_->Get(sid);
+  EXPECT_EQ(s.usage.input, 50);
+  EXPECT_EQ(s.usage.output, 10);
+  EXPECT_EQ(s.output, "final answer");
+  EXPECT_EQ(s.turns, 1);
+  auto reqs = provider_->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].system, "sys");
+  EXPECT_EQ(reqs[0].model, "m");
+  EXPECT_EQ(reqs[0].tools.size(), 3u);  // every test tool: the agent lists none
+  ASSERT_EQ(reqs[1].messages.size(), 3u);
+  EXPECT_EQ(reqs[1].messages[2].role, llm::Message::Role::kTool);
+  EXPECT_EQ(reqs[1].messages[2].tool_call_id, "call_1");
+}
+
+TEST_F(RunnerTest, QueuedMessagesDrainInOrder) {
+  std::string sid = NewSession();
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push({Text("first").response, std::nullopt, /*block=*/true});
+  provider_->Push(Text("second"));
+  provider_->Push(Text("third"));
+  ASSERT_TRUE(Post(sid, "one").has_value());
+  auto q2 = Post(sid, "two");
+  auto q3 = Post(sid, "three");
+  ASSERT_TRUE(q2.has_value() && q3.has_value());
+  EXPECT_TRUE(q2->at("queued").as_bool());
+  EXPECT_TRUE(q3->at("queued").as_bool());
+  provider_->Release();
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  std::vector<std::string> users, answers;
+  for (const auto& e : Events(sid)) {
+    if (e.type == "user.message") users.push_back(std::string(e.payload.at("content").as_string()));
+    if (e.type == "agent.message") answers.push_back(std::string(e.payload.at("content").as_string()));
+  }
+  EXPECT_EQ(users, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(answers, (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(sessions_->Get(sid)->turns, 3);
+}
+
+TEST_F(RunnerTest, CancelAbortsTheProviderCallAtOnce) {
+  std::string sid = NewSession();
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push({Text("never").response, std::nullopt, /*block=*/true});
+  ASSERT_TRUE(Post(sid, "go").has_value());
+  // Wait until the call is in flight.
+  for (int i = 0; i < 5000 && provider_->requests().empty(); ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(provider_->requests().size(), 1u);
+  auto start = std::chrono::steady_clock::now();
+  auto c = SyncWait(sessions_->Cancel(ctx_, sid));
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  auto types = Types(Events(sid));
+  EXPECT_EQ(types.back(), "session.status_idle");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "agent.message"), 0);
+  EXPECT_EQ(SyncWait(sessions_->Cancel(ctx_, sid)).error().wire_code, "session_not_running");
+}
+
+TEST_F(RunnerTest, StepCapFailsTheTurnAndFailedIsNotTerminal) {
+  RunnerOptions opts;
+  opts.max_steps = 2;
+  Open(opts);
+  std::string sid = NewSession();
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push(ToolCall("test_echo", {{"text", "a"}}, "c1"));
+  provider_->Push(ToolCall("test_echo", {{"text", "b"}}, "c2"));
+  ASSERT_TRUE(Post(sid, "loop").has_value());
+  ASSERT_TRUE(WaitStatus(sid, "failed", sub));
+  auto s = *sessions_->Get(sid);
+  EXPECT_NE(s.error->find("PINCER_MAX_STEPS"), std::string::npos) << *s.error;
+  provider_->Push(Text("recovered"));
+  ASSERT_TRUE(Post(sid, "again").has_value());
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  EXPECT_FALSE(sessions_->Get(sid)->error.has_value());
+  EXPECT_EQ(sessions_->Get(sid)->output, "recovered");
+}
+
+TEST_F(RunnerTest, ProviderErrorsFailTheSessionWithTheMessage) {
+  std::string sid = NewSession();
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push({std::nullopt, Error(ErrorCode::kUnauthenticated, "provider_auth", "fake rejected the key (check FAKE_API_KEY)"), false});
+  ASSERT_TRUE(Post(sid, "hi").has_value());
+  ASSERT_TRUE(WaitStatus(sid, "failed", sub));
+  EXPECT_EQ(sessions_->Get(sid)->error, "fake rejected the key (check FAKE_API_KEY)");
+  EXPECT_EQ(Types(Events(sid)).back(), "session.status_failed");
+}
+
+TEST_F(RunnerTest, RecoveryAnswersInterruptedToolsAndFinishesTheTurn) {
+  std::string sid = NewSession();
+  // Simulate a crash: the log ends with a tool call that never got its result.
+  ASSERT_TRUE(store_->WriteSync([&](store::Writer& w) -> Result<void> {
+                ASSIGN_OR_RETURN(auto got, w.GetSession(sid));
+                domain::Session s = *got;
+                s.status = "running";
+                s.run_id = 1;
+                RETURN_IF_ERROR(EmitEvent(w, bus_, s, UserMessageEvent(json::object{{"content", "x"}}, 1)));
+                llm::Response r;
+                r.tool_calls.push_back({"call_9", "test_sleep", json::object{{"ms", 1}}, ""});
+                for (auto& e : StepEvents(r, {}, "fake/m", 1, 2)) RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+                return w.UpdateSession(s);
+              }).has_value());
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push(Text("resumed"));
+  ASSERT_TRUE(runner_->Recover().has_value());
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  auto events = Events(sid);
+  EXPECT_EQ(Types(events), (std::vector<std::string>{"user.message", "agent.tool_use", "agent.tool_result",
+                                                     "agent.message", "session.status_idle"}));
+  EXPECT_TRUE(events[2].payload.at("is_error").as_bool());
+  EXPECT_NE(std::string(events[2].payload.at("content").as_string()).find("restarted"), std::string::npos);
+  // The provider saw the error result; the tool itself never ran again.
+  ASSERT_EQ(provider_->requests().size(), 1u);
+  EXPECT_TRUE(provider_->requests()[0].messages.back().is_error);
+}
+
+}  // namespace
+}  // namespace pincer::engine
