@@ -395,6 +395,8 @@ class ServerImpl final : public Server {
       if (draining_) keep_alive = false;
 
       if (resp.stream) {
+        // A long-lived stream keeps this connection: drop the read buffer's spare capacity.
+        if (buffer.size() == 0) buffer.shrink_to_fit();
         bool reusable = co_await WriteStream(stream, t, resp, keep_alive);
         if (!reusable) co_return;
         continue;
