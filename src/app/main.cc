@@ -154,7 +154,7 @@ int Serve(const Config& config) {
       return Ok();
     });
     if (!r) log::Error("store", "idempotency cleanup failed").Field("error", r.error().ToString());
-  });
+  }, /*run_now=*/true);
 
   // Resume turns that were running when the server last stopped, and drain stalled queues.
   if (auto recovered = runner.Recover(); !recovered) {

@@ -96,6 +96,8 @@ Task<Result<void>> Sessions::Delete(const CallContext& ctx, std::string id) {
   auto r = co_await audit_.Mutate(ctx, "session.delete", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
     ASSIGN_OR_RETURN(bool deleted, w.DeleteSession(id));
     if (!deleted) return SessionNotFound();
+    // Live streams of this session end with a final frame.
+    w.OnCommit([this, id, now = clock_.NowMs()] { bus_.Publish(id, TransientStatusFrame(id, "deleted", now)); });
     return Ok();
   });
   if (r) runner_.Abort(id, "session deleted");
@@ -212,7 +214,7 @@ Task<Result<json::object>> Sessions::Compact(const CallContext& ctx, std::string
     auto resolved = models_.Resolve((*agent)->spec.model);
     if (!resolved) {
       co_return co_await audit_.Reject(ctx, "session.compact", id,
-                                       Error(ErrorCode::kInternal, "compact_failed", resolved.error().message));
+                                       Error(ErrorCode::kUnavailable, "compact_failed", resolved.error().message));
     }
     llm::Request req;
     req.model = resolved->model_id;
@@ -228,7 +230,7 @@ Task<Result<json::object>> Sessions::Compact(const CallContext& ctx, std::string
     auto resp = co_await llm::CompleteWithRetry(*resolved->provider, req, none, nullptr, {});
     if (!resp) {
       co_return co_await audit_.Reject(ctx, "session.compact", id,
-                                       Error(ErrorCode::kInternal, "compact_failed", resp.error().message));
+                                       Error(ErrorCode::kUnavailable, "compact_failed", resp.error().message));
     }
     summary = resp->text;
   }

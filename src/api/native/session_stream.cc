@@ -4,7 +4,8 @@
 // the current status (session.status_<status>, no id), then catch-up from the store after the
 // resume point, then the live tail from the event bus (subscribed before catch-up; duplicates
 // skipped by seq). `heartbeat` frames every PINCER_SSE_HEARTBEAT_MS; the stream closes once the
-// session has been idle for PINCER_SSE_IDLE_CLOSE_MS, when the client leaves, or — with an
+// session has been idle for PINCER_SSE_IDLE_CLOSE_MS, when the session is deleted (after a
+// session.status_deleted frame), when the client leaves, or — with an
 // `event: error` frame — when the client reads too slowly to keep up.
 
 #include "api/native/routes.h"
@@ -82,6 +83,10 @@ http::Response SessionStream(const ApiDeps& deps, std::string session_id, int64_
         if (f->seq > 0) last = f->seq;
         if (!f->status.empty()) active = IsActive(f->status);
         last_activity = clock.NowMs();
+        if (f->status == "deleted") {
+          co_await w.Write(std::move(out));
+          co_return;
+        }
       }
       if (raw->dropped()) {
         AppendFrame(out, "error",

@@ -117,7 +117,20 @@ json::object AnthropicBody(const Request& request) {
                     {"max_tokens", max_tokens},
                     {"messages", Messages(request.messages)},
                     {"stream", true}};
-  if (!request.system.empty()) body["system"] = request.system;
+  // Prompt caching: a breakpoint after the system prompt and tools, and one on the last block of
+  // the conversation, so each step re-reads everything before it from the cache.
+  if (!request.system.empty()) {
+    body["system"] = json::array{json::object{{"type", "text"},
+                                              {"text", request.system},
+                                              {"cache_control", json::object{{"type", "ephemeral"}}}}};
+  }
+  auto& msgs = body["messages"].as_array();
+  if (!msgs.empty()) {
+    auto& last = msgs.back().as_object()["content"].as_array();
+    if (!last.empty() && last.back().as_object().at("type").as_string() != "thinking") {
+      last.back().as_object()["cache_control"] = json::object{{"type", "ephemeral"}};
+    }
+  }
   if (budget > 0) body["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget}};
   if (!request.tools.empty()) {
     json::array tools;
@@ -125,6 +138,7 @@ json::object AnthropicBody(const Request& request) {
       tools.emplace_back(json::object{
           {"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
     }
+    tools.back().as_object()["cache_control"] = json::object{{"type", "ephemeral"}};
     body["tools"] = std::move(tools);
   }
   return body;

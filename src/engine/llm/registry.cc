@@ -22,13 +22,13 @@ std::string TrimSlash(std::string s) {
 
 const std::vector<Preset>& Presets() {
   static const std::vector<Preset> kPresets = {
-      {"openai", "openai", "https://api.openai.com/v1", {"OPENAI_API_KEY"}, true, true},
+      {"openai", "openai", "https://api.openai.com/v1", {"OPENAI_API_KEY"}, true, true, true},
       {"anthropic", "anthropic", "https://api.anthropic.com", {"ANTHROPIC_API_KEY"}, true, false},
       {"moonshot", "openai", "https://api.moonshot.ai/v1", {"MOONSHOT_API_KEY"}, true, false},
       {"deepseek", "openai", "https://api.deepseek.com/v1", {"DEEPSEEK_API_KEY"}, true, false},
       {"mistral", "openai", "https://api.mistral.ai/v1", {"MISTRAL_API_KEY"}, true, false},
-      {"xai", "openai", "https://api.x.ai/v1", {"XAI_API_KEY"}, true, false},
-      {"groq", "openai", "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, true, false},
+      {"xai", "openai", "https://api.x.ai/v1", {"XAI_API_KEY"}, true, false, true},
+      {"groq", "openai", "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, true, false, true},
       {"openrouter", "openai", "https://openrouter.ai/api/v1", {"OPENROUTER_API_KEY"}, true, false},
       {"together", "openai", "https://api.together.xyz/v1", {"TOGETHER_API_KEY"}, true, false},
       {"fireworks", "openai", "https://api.fireworks.ai/inference/v1", {"FIREWORKS_API_KEY"}, true, false},
@@ -114,6 +114,7 @@ Result<Registry::Resolved> Registry::Resolve(std::string_view model) {
     o.api_key = key;
     o.key_env = key_env;
     o.max_completion_tokens = preset->max_completion_tokens;
+    o.reasoning_effort = preset->reasoning_effort;
     o.timeout = settings_.timeout;
     o.idle_timeout = settings_.idle_timeout;
     provider = MakeOpenAiChat(client_, std::move(o));

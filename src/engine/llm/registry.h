@@ -28,6 +28,7 @@ struct Preset {
   std::vector<std::string> key_envs;  // first set one wins
   bool key_required = true;
   bool max_completion_tokens = false;
+  bool reasoning_effort = false;  // accepts OpenAI's reasoning_effort parameter
 };
 const std::vector<Preset>& Presets();
 
