@@ -6,12 +6,14 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/executor.h"
+#include "common/task.h"
 #include "common/thread_annotations.h"
 
 namespace pincer {
@@ -27,6 +29,15 @@ class ThreadExecutor final : public Executor {
 
   // Runs `fn` on the executor thread and blocks until it has run.
   void RunSync(UniqueFunction<void()> fn);
+
+  // Starts `task` on the executor thread and blocks the caller until it completes (tests,
+  // start-up). Never call from the executor's own thread.
+  template <typename T>
+  T BlockOn(Task<T> task) {
+    std::promise<T> p;
+    Post([&] { Spawn<T>(std::move(task), [&](T v) { p.set_value(std::move(v)); }); });
+    return p.get_future().get();
+  }
 
  private:
   class TimerImpl;

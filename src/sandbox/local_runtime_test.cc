@@ -1,0 +1,184 @@
+// Really enters namespaces: the local runtime, its isolation and its limits.
+
+#include "sandbox/local/local_runtime.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/ids.h"
+#include "common/thread_executor.h"
+#include "sandbox/sandboxd_client.h"
+
+namespace pincer::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = fs::temp_directory_path() / ("pincer-local-" + NewId("t"));
+    fs::create_directories(base_);
+    auto rt = local::MakeLocalRuntime({(base_ / "state").string(), PINCER_SANDBOXD_BIN}, *transport_);
+    ASSERT_TRUE(rt.has_value()) << rt.error().ToString();
+    runtime_ = std::move(*rt);
+  }
+  void TearDown() override {
+    for (auto& id : created_) EXPECT_TRUE(ex_.BlockOn(runtime_->Stop(id)).has_value());
+    fs::remove_all(base_);
+  }
+  SandboxInfo Create(std::string network = "none", Limits limits = {}) {
+    SandboxSpec spec;
+    spec.session_id = "ses_test";
+    spec.workspace_dir = (base_ / ("ws-" + std::to_string(created_.size()))).string();
+    spec.network = network;
+    spec.limits = limits;
+    auto info = ex_.BlockOn(runtime_->Create(spec));
+    EXPECT_TRUE(info.has_value()) << info.error().ToString();
+    if (!info) return {};
+    created_.push_back(info->id);
+    return *info;
+  }
+  std::shared_ptr<SandboxdClient> Client(const SandboxInfo& info) {
+    auto c = ex_.BlockOn(SandboxdClient::Connect(*transport_, info.endpoint, "", std::chrono::milliseconds(5000)));
+    EXPECT_TRUE(c.has_value()) << c.error().ToString();
+    return c ? *c : nullptr;
+  }
+  json::object Exec(SandboxdClient& c, std::string command, int64_t timeout_ms = 20000) {
+    auto r = ex_.BlockOn(c.Call(json::object{{"op", "exec"}, {"command", command}, {"timeout_ms", timeout_ms}}));
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r ? *r : json::object{};
+  }
+  static std::string Out(const json::object& r) { return std::string(r.at("stdout").as_string()); }
+
+  fs::path base_;
+  ThreadExecutor ex_;
+  std::unique_ptr<http::LineTransport> transport_ = http::MakeLineTransport();
+  std::unique_ptr<SandboxRuntime> runtime_;
+  std::vector<std::string> created_;
+};
+
+TEST_F(LocalRuntimeTest, RunsAsAnUnprivilegedUserWithAReadOnlySystem) {
+  auto info = Create();
+  auto c = Client(info);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Out(Exec(*c, "id -u")), "1000\n");
+  EXPECT_EQ(Out(Exec(*c, "pwd")), "/workspace\n");
+  auto usr = Exec(*c, "echo x > /usr/pwned && echo wrote || echo refused");
+  EXPECT_EQ(Out(usr), "refused\n");
+  EXPECT_EQ(Out(Exec(*c, "touch /etc/pwned 2>/dev/null && echo wrote || echo refused")), "refused\n");
+  EXPECT_EQ(Out(Exec(*c, "test -e /etc/shadow && echo visible || echo absent")), "absent\n");
+  EXPECT_EQ(Out(Exec(*c, "grep -c CapEff:.0000000000000000 /proc/self/status")), "1\n");
+  EXPECT_EQ(Out(Exec(*c, "grep NoNewPrivs /proc/self/status | tr -d ' \\t'")), "NoNewPrivs:1\n");
+  // The workspace is the host directory.
+  Exec(*c, "echo hello > made-inside.txt");
+  std::ifstream in(info.workspace_dir + "/made-inside.txt");
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "hello\n");
+  EXPECT_FALSE(fs::exists("/usr/pwned"));
+}
+
+TEST_F(LocalRuntimeTest, SessionsCannotSeeEachOthersWorkspaces) {
+  auto a = Create();
+  auto b = Create();
+  std::ofstream(b.workspace_dir + "/secret.txt") << "b's secret";
+  auto ca = Client(a);
+  ASSERT_TRUE(ca);
+  auto r = Exec(*ca, "cat " + b.workspace_dir + "/secret.txt 2>&1; ls /workspace");
+  EXPECT_EQ(Out(r).find("b's secret"), std::string::npos) << Out(r);
+}
+
+TEST_F(LocalRuntimeTest, NoNetworkUnlessAllowed) {
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(srv, reinterpret_cast<sockaddr*>(&addr), &len);
+  listen(srv, 4);
+  std::string probe = "python3 -c \"import socket; socket.create_connection(('127.0.0.1', " +
+                      std::to_string(ntohs(addr.sin_port)) + "), 2); print('connected')\" 2>/dev/null || echo blocked";
+  auto isolated = Create("none");
+  EXPECT_EQ(Out(Exec(*Client(isolated), probe)), "blocked\n");
+  auto open = Create("unrestricted");
+  EXPECT_EQ(Out(Exec(*Client(open), probe)), "connected\n");
+  close(srv);
+}
+
+TEST_F(LocalRuntimeTest, SeccompDeniesNamespaceAndMountCalls) {
+  auto c = Client(Create());
+  ASSERT_TRUE(c);
+  auto r = Exec(*c, "unshare --user true 2>&1; echo rc=$?");
+  EXPECT_NE(Out(r).find("Operation not permitted"), std::string::npos) << Out(r);
+  auto m = Exec(*c, "python3 -c \"import ctypes,os; l=ctypes.CDLL(None,use_errno=True); "
+                    "print(l.mount(b'none',b'/tmp',b'tmpfs',0,None), ctypes.get_errno())\"");
+  EXPECT_EQ(Out(m), "-1 1\n");  // EPERM
+}
+
+TEST_F(LocalRuntimeTest, LimitsStopForkAndMemoryBombs) {
+  if (local::LocalCgroupSupport().version == "none") {
+    GTEST_FAIL() << "this host offers no cgroups: " << local::LocalCgroupSupport().detail;
+  }
+  Limits limits;
+  limits.pids = 32;
+  limits.memory_mb = 64;
+  auto c = Client(Create("none", limits));
+  ASSERT_TRUE(c);
+  auto fork_bomb = Exec(*c, "for i in $(seq 1 100); do sleep 5 & done 2>&1 | head -c 300; echo done", 20000);
+  std::string bomb = Out(fork_bomb) + std::string(fork_bomb.at("stderr").as_string());
+  EXPECT_NE(bomb.find("fork"), std::string::npos) << bomb;  // "Cannot fork" (dash) / "fork: retry" (bash)
+  auto mem = Exec(*c, "python3 -c \"a = b'x' * (512 * 1024 * 1024); print('survived')\"", 20000);
+  EXPECT_EQ(Out(mem).find("survived"), std::string::npos);
+  // The OOM killer's SIGKILL: reported directly, or as 137 by the wrapping shell.
+  bool killed = mem.at("signal").is_string() ||
+                (mem.at("exit_code").is_int64() && mem.at("exit_code").as_int64() == 137);
+  EXPECT_TRUE(killed) << ToJson(mem);
+  // The sandbox itself is still usable.
+  EXPECT_EQ(Out(Exec(*c, "echo alive")), "alive\n");
+}
+
+TEST_F(LocalRuntimeTest, StopIsIdempotentAndSandboxesAreListedForAdoption) {
+  auto info = Create();
+  auto listed = ex_.BlockOn(runtime_->ListManaged());
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_TRUE((*listed)[0].running);
+  EXPECT_EQ((*listed)[0].session_id, "ses_test");
+  // A second runtime over the same state (a restarted server) sees it and can connect.
+  auto again = local::MakeLocalRuntime({(base_ / "state").string(), PINCER_SANDBOXD_BIN}, *transport_);
+  auto adopted = ex_.BlockOn((*again)->ListManaged());
+  ASSERT_EQ(adopted->size(), 1u);
+  EXPECT_TRUE(Client((*adopted)[0]));
+  EXPECT_TRUE(ex_.BlockOn(runtime_->Stop(info.id)).has_value());
+  EXPECT_TRUE(ex_.BlockOn(runtime_->Stop(info.id)).has_value());
+  EXPECT_TRUE(ex_.BlockOn(runtime_->Stop("sbx_doesnotexist")).has_value());
+  EXPECT_TRUE(ex_.BlockOn(runtime_->ListManaged())->empty());
+}
+
+TEST_F(LocalRuntimeTest, KillingSandboxdFailsTheCallCleanly) {
+  auto info = Create();
+  auto c = Client(info);
+  ASSERT_TRUE(c);
+  std::promise<Result<json::object>> pending;
+  ex_.Post([&] {
+    Spawn<Result<json::object>>(c->Call(json::object{{"op", "exec"}, {"command", "sleep 30"}}),
+                                [&](Result<json::object> r) { pending.set_value(std::move(r)); });
+  });
+  // Kill the daemon from inside (the call doing it loses its connection too).
+  auto killer = Client(info);
+  (void)ex_.BlockOn(killer->Call(json::object{{"op", "exec"}, {"command", "kill -KILL 1 2>/dev/null; pkill -KILL -f pincer-sandboxd"}}));
+  auto r = pending.get_future().get();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().wire_code, "sandbox_lost");
+}
+
+}  // namespace
+}  // namespace pincer::sandbox
