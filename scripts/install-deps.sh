@@ -14,6 +14,8 @@ packages=(
   python3 python3-pytest python3-requests python3-httpx wrk curl ca-certificates
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-dev
+  # sandboxes
+  bubblewrap libseccomp-dev procps python3-minimal
 )
 
 # Boost >= 1.81 (Asio, Beast, JSON): Debian 12 ships it as 1.81 beside the default 1.74;

@@ -42,6 +42,7 @@ Api::Api(ApiDeps deps)
   native::AddEnvironmentRoutes(router_, deps_);
   native::AddAuditRoutes(router_, deps_);
   native::AddSessionRoutes(router_, deps_);
+  native::AddFileRoutes(router_, deps_);
 }
 
 Task<http::Response> Api::Handle(http::Request& req) {

@@ -20,6 +20,7 @@
 #include "engine/audit_log.h"
 #include "engine/environments.h"
 #include "engine/event_bus.h"
+#include "engine/files.h"
 #include "engine/sessions.h"
 #include "http/router.h"
 
@@ -31,6 +32,7 @@ struct ApiDeps {
   engine::Environments& environments;
   engine::AuditLog& audit;
   engine::Sessions& sessions;
+  engine::Files& files;
   engine::EventBus& bus;
   metrics::Registry& metrics;
   Clock& clock;

@@ -70,7 +70,8 @@ TEST(OpenApi, DocumentsExactlyTheServedRoutes) {
   engine::Runner runner(**store, bus, models, tools, llm::PriceTable::Default(), clock,
                         {&executor}, registry, {});
   engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
-  Api api(ApiDeps{config, agents, envs, audit, sessions, bus, registry, clock, 0, "test", "test"});
+  engine::Files files(**store, audit, (dir / "ws").string());
+  Api api(ApiDeps{config, agents, envs, audit, sessions, files, bus, registry, clock, 0, "test", "test"});
 
   std::set<std::string> served;
   for (const auto& r : api.router().Routes()) served.insert(r.method + " " + ToSpecPath(r.pattern));

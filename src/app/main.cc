@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,7 +28,12 @@
 #include "engine/llm/registry.h"
 #include "engine/runner.h"
 #include "engine/sessions.h"
+#include "engine/files.h"
+#include "engine/tools/builtin.h"
 #include "engine/tools/tool.h"
+#include "http/line_client.h"
+#include "sandbox/local/local_runtime.h"
+#include "sandbox/pool.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -86,7 +92,40 @@ int Serve(const Config& config) {
       },
       llm::LlmSettings{std::chrono::milliseconds(config.llm_timeout_ms),
                        std::chrono::milliseconds(config.llm_idle_timeout_ms)});
+  // Sandboxes: the runtime, the pool, and the built-in tools that run in them.
+  auto line_transport = http::MakeLineTransport();
+  std::string sandboxd = config.sandboxd_bin;
+  if (sandboxd.empty()) {
+    sandboxd = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "pincer-sandboxd").string();
+  }
+  std::unique_ptr<sandbox::SandboxRuntime> runtime;
+  if (config.sandbox == "local") {
+    auto made = sandbox::local::MakeLocalRuntime({config.data_dir + "/sandboxes", sandboxd}, *line_transport);
+    if (!made) return Fail(made.error().message);
+    runtime = std::move(*made);
+    const auto& cg = sandbox::local::LocalCgroupSupport();
+    if (cg.version == "none") {
+      log::Warn("sandbox", "no cgroup limits available").Field("detail", cg.detail);
+    } else {
+      std::string ctrls;
+      for (const auto& c : cg.controllers) ctrls += (ctrls.empty() ? "" : ",") + c;
+      log::Info("sandbox", "cgroup limits").Field("version", cg.version).Field("controllers", ctrls);
+    }
+  } else {
+    return Fail("PINCER_SANDBOX=docker is not available in this build yet");
+  }
+  sandbox::PoolOptions pool_options;
+  pool_options.workspaces_dir = config.data_dir + "/workspaces";
+  pool_options.max_active = config.max_active;
+  pool_options.max_warm = config.max_warm;
+  pool_options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  pool_options.limits = {config.sandbox_memory_mb, config.sandbox_pids,
+                         static_cast<double>(config.sandbox_cpu_millis) / 1000.0};
+  pool_options.default_image = config.sandbox_image;
+  sandbox::SandboxPool pool(*runtime, *line_transport, clock, registry, pool_options);
+
   engine::tools::ToolRegistry tools;
+  for (auto& t : engine::tools::MakeBuiltinTools(pool)) tools.Add(std::move(t));
   if (config.enable_test_tools) {
     for (auto& t : engine::tools::MakeTestTools()) tools.Add(std::move(t));
   }
@@ -109,15 +148,31 @@ int Serve(const Config& config) {
   engine::AuditLog audit(**store, clock);
   engine::Agents agents(**store, audit, clock);
   engine::Environments environments(**store, audit, clock);
-  engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
+  engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry, &pool);
+  engine::Files files(**store, audit, pool_options.workspaces_dir);
+  pool.on_attached = [&bus](const std::string& sid, const sandbox::Attachment& a) {
+    auto f = std::make_shared<engine::Frame>();
+    f->event = "session.container_attached";
+    f->data = ToJson(json::object{{"session_id", sid}, {"type", f->event}, {"created_at", a.claimed_at},
+                                  {"container_id", a.info.id}, {"container_name", a.info.name},
+                                  {"pool_source", a.source}, {"boot_ms", a.boot_ms}});
+    bus.Publish(sid, f);
+  };
+  pool.on_detached = [&bus, &clock](const std::string& sid, const std::string& reason) {
+    auto f = std::make_shared<engine::Frame>();
+    f->event = "session.container_detached";
+    f->data = ToJson(json::object{{"session_id", sid}, {"type", f->event}, {"created_at", clock.NowMs()},
+                                  {"reason", reason}});
+    bus.Publish(sid, f);
+  };
   registry.AddCollector([&runner, &bus](std::string& out) {
     out += "# HELP sessions_running Sessions with a turn in progress.\n# TYPE sessions_running gauge\n";
     out += "sessions_running " + std::to_string(runner.active()) + "\n";
     out += "# HELP sse_subscribers Open event streams.\n# TYPE sse_subscribers gauge\n";
     out += "sse_subscribers " + std::to_string(bus.subscriber_count()) + "\n";
   });
-  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, bus, registry, clock,
-                            start_ms, PINCER_VERSION, PINCER_COMMIT});
+  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, bus, registry,
+                            clock, start_ms, PINCER_VERSION, PINCER_COMMIT});
 
   http::ServerOptions options;
   options.host = config.host;
@@ -128,6 +183,14 @@ int Serve(const Config& config) {
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.keepalive_timeout = std::chrono::milliseconds(config.keepalive_timeout_ms);
   options.shutdown_grace = std::chrono::milliseconds(config.shutdown_grace_ms);
+  int64_t max_body = config.max_body_bytes;
+  options.body_limit = [max_body](std::string_view method, std::string_view target) -> int64_t {
+    // Uploads into a workspace may be as large as the files API allows.
+    if (method == "PUT" && target.rfind("/v1/agents/", 0) == 0 && target.find("/files/") != std::string_view::npos) {
+      return std::max<int64_t>(max_body, engine::kMaxFileBytes);
+    }
+    return max_body;
+  };
   options.error_response = [](int status, std::string code, std::string message) {
     return api::ErrorResponse(status, code, message);
   };
@@ -155,6 +218,19 @@ int Serve(const Config& config) {
     });
     if (!r) log::Error("store", "idempotency cleanup failed").Field("error", r.error().ToString());
   }, /*run_now=*/true);
+
+  // Re-attach sandboxes that outlived the last run; stop orphans. Then reap idle ones.
+  auto adopted = engine_executors.front()->BlockOn(pool.Adopt([&](const std::string& sid) {
+    auto s = (*store)->Read()->GetSession(sid);
+    return s && s->has_value();
+  }));
+  if (!adopted) {
+    log::Warn("sandbox", "adoption failed").Field("error", adopted.error().ToString());
+  } else {
+    log::Info("sandbox", "adopted sandboxes").Field("count", *adopted);
+  }
+  PeriodicTask reaper("sandbox-reaper", std::chrono::milliseconds(std::clamp<int64_t>(config.idle_timeout_ms / 4, 250, 60'000)),
+                      [&] { engine_executors.front()->BlockOn(pool.Reap()); });
 
   // Resume turns that were running when the server last stopped, and drain stalled queues.
   if (auto recovered = runner.Recover(); !recovered) {

@@ -111,6 +111,14 @@ const std::vector<SettingInfo>& Settings() {
       {"PINCER_ENABLE_TEST_TOOLS", "enable-test-tools", "Offer test_echo/test_sleep/test_fail (false)"},
       {"PINCER_SSE_HEARTBEAT_MS", "sse-heartbeat-ms", "SSE heartbeat interval (15000)"},
       {"PINCER_SSE_IDLE_CLOSE_MS", "sse-idle-close-ms", "Close a stream after the session idles this long (30000)"},
+      {"PINCER_SANDBOX", "sandbox", "Sandbox runtime: local | docker (local)"},
+      {"PINCER_SANDBOXD_BIN", "sandboxd-bin", "The pincer-sandboxd binary (default: next to pincer)"},
+      {"PINCER_IDLE_TIMEOUT_MS", "idle-timeout-ms", "Stop sandboxes unused this long (600000)"},
+      {"PINCER_SANDBOX_MEMORY_MB", "sandbox-memory-mb", "Memory limit per sandbox (2048)"},
+      {"PINCER_SANDBOX_PIDS", "sandbox-pids", "Process limit per sandbox (512)"},
+      {"PINCER_SANDBOX_CPU_MILLIS", "sandbox-cpu-millis", "CPU limit per sandbox, 1000 = one core (1000)"},
+      {"PINCER_SANDBOX_IMAGE", "sandbox-image", "Docker image for sandboxes (pincer-sandbox:bookworm)"},
+      {"PINCER_DOCKER_SOCKET", "docker-socket", "Docker Engine API socket (/var/run/docker.sock)"},
   };
   return kSettings;
 }
@@ -154,6 +162,14 @@ Result<Config> LoadConfig(
   RETURN_IF_ERROR(r.Bool("PINCER_ENABLE_TEST_TOOLS", c.enable_test_tools));
   RETURN_IF_ERROR(r.Int("PINCER_SSE_HEARTBEAT_MS", 50, 3'600'000, c.sse_heartbeat_ms));
   RETURN_IF_ERROR(r.Int("PINCER_SSE_IDLE_CLOSE_MS", 50, 86'400'000, c.sse_idle_close_ms));
+  RETURN_IF_ERROR(r.Enum("PINCER_SANDBOX", {"local", "docker"}, c.sandbox));
+  RETURN_IF_ERROR(r.String("PINCER_SANDBOXD_BIN", true, c.sandboxd_bin));
+  RETURN_IF_ERROR(r.Int("PINCER_IDLE_TIMEOUT_MS", 1000, 86'400'000, c.idle_timeout_ms));
+  RETURN_IF_ERROR(r.Int("PINCER_SANDBOX_MEMORY_MB", 16, 1'048'576, c.sandbox_memory_mb));
+  RETURN_IF_ERROR(r.Int("PINCER_SANDBOX_PIDS", 8, 1'000'000, c.sandbox_pids));
+  RETURN_IF_ERROR(r.Int("PINCER_SANDBOX_CPU_MILLIS", 10, 1'000'000, c.sandbox_cpu_millis));
+  RETURN_IF_ERROR(r.String("PINCER_SANDBOX_IMAGE", false, c.sandbox_image));
+  RETURN_IF_ERROR(r.String("PINCER_DOCKER_SOCKET", false, c.docker_socket));
   return c;
 }
 

@@ -43,6 +43,14 @@ struct Config {
   bool enable_test_tools = false;         // PINCER_ENABLE_TEST_TOOLS: test_echo/sleep/fail
   int64_t sse_heartbeat_ms = 15'000;      // PINCER_SSE_HEARTBEAT_MS
   int64_t sse_idle_close_ms = 30'000;     // PINCER_SSE_IDLE_CLOSE_MS: close idle streams
+  std::string sandbox = "local";          // PINCER_SANDBOX: local | docker
+  std::string sandboxd_bin;               // PINCER_SANDBOXD_BIN: default next to pincer
+  int64_t idle_timeout_ms = 600'000;      // PINCER_IDLE_TIMEOUT_MS: stop unused sandboxes
+  int64_t sandbox_memory_mb = 2048;       // PINCER_SANDBOX_MEMORY_MB
+  int64_t sandbox_pids = 512;             // PINCER_SANDBOX_PIDS
+  int64_t sandbox_cpu_millis = 1000;      // PINCER_SANDBOX_CPU_MILLIS: 1000 = one core
+  std::string sandbox_image = "pincer-sandbox:bookworm";  // PINCER_SANDBOX_IMAGE (docker)
+  std::string docker_socket = "/var/run/docker.sock";     // PINCER_DOCKER_SOCKET
 };
 
 // One row per setting: the environment variable, the flag (without "--"), and help text.

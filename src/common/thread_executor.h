@@ -35,7 +35,11 @@ class ThreadExecutor final : public Executor {
   template <typename T>
   T BlockOn(Task<T> task) {
     std::promise<T> p;
-    Post([&] { Spawn<T>(std::move(task), [&](T v) { p.set_value(std::move(v)); }); });
+    if constexpr (std::is_void_v<T>) {
+      Post([&] { Spawn(std::move(task), [&]() { p.set_value(); }); });
+    } else {
+      Post([&] { Spawn<T>(std::move(task), [&](T v) { p.set_value(std::move(v)); }); });
+    }
     return p.get_future().get();
   }
 

@@ -25,11 +25,10 @@ json::object SessionToJson(const Session& s) {
   o["created_at"] = s.created_at;
   o["last_event_at"] = s.last_event_at ? json::value(*s.last_event_at) : json::value(nullptr);
   o["turns"] = s.turns;
-  // Sandbox fields arrive with the sandbox runtime.
-  o["boot_ms"] = nullptr;
-  o["pool_source"] = nullptr;
-  o["container_id"] = nullptr;
-  o["container_name"] = nullptr;
+  o["boot_ms"] = s.boot_ms ? json::value(*s.boot_ms) : json::value(nullptr);
+  o["pool_source"] = OrNull(s.pool_source);
+  o["container_id"] = OrNull(s.container_id);
+  o["container_name"] = OrNull(s.container_name);
   o["parent_session_id"] = OrNull(s.parent_session_id);
   return o;
 }

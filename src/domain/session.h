@@ -53,6 +53,12 @@ struct Session {
   std::optional<std::string> vault_id;
   int64_t next_seq = 1;
 
+  // The live sandbox, when one is attached (not persisted; filled in by the engine).
+  std::optional<int64_t> boot_ms;
+  std::optional<std::string> pool_source;     // cold | warm | adopt
+  std::optional<std::string> container_id;    // sandbox id
+  std::optional<std::string> container_name;  // backend name (container, bwrap pid)
+
   bool in_flight() const { return status == "starting" || status == "running"; }
 };
 

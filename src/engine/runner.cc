@@ -198,6 +198,16 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
                             std::to_string((*session)->agent_version) + ") no longer exists");
   }
   const domain::AgentSpec& spec = (*agent)->spec;
+  // The sandbox settings tools run with: the session's environment, or the defaults.
+  std::string env_id, network = "unrestricted";
+  if ((*session)->environment_id) {
+    auto env = store_.Read()->GetEnvironment(*(*session)->environment_id);
+    if (env && *env) {
+      env_id = (*env)->id;
+      // "limited" needs the egress proxy, which is not built yet: such sandboxes get no network.
+      network = (*env)->networking.type == "unrestricted" ? "unrestricted" : "none";
+    }
+  }
   auto events = store_.Read()->ListEvents(sid, 0, 0);
   if (!events) co_return co_await fail("cannot read the event log: " + events.error().message);
   TurnState st = ReplayLog(*events);
@@ -336,7 +346,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
         for (tools::Tool* t : allowed) names += (names.empty() ? "" : ", ") + t->spec().name;
         result = {"unknown tool \"" + call.name + "\" (available: " + (names.empty() ? "none" : names) + ")", true};
       } else {
-        tools::ToolContext ctx{sid, (*session)->agent_id, &cancel};
+        tools::ToolContext ctx{sid, (*session)->agent_id, &cancel, env_id, network, ""};
         result = co_await tool->Run(call.arguments, ctx);
       }
       tool_calls_.With({tool ? call.name : "unknown", result.is_error ? "error" : "ok"}).Inc();

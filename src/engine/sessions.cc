@@ -1,5 +1,7 @@
 #include "engine/sessions.h"
 
+#include <filesystem>
+
 #include "common/ids.h"
 #include "domain/validation.h"
 #include "engine/conversation.h"
@@ -35,11 +37,13 @@ Result<json::object> ParseUserMessage(const json::object& body) {
 }  // namespace
 
 Sessions::Sessions(store::Store& store, AuditLog& audit, EventBus& bus, Runner& runner,
-                   llm::Registry& models, Clock& clock, metrics::Registry& metrics)
+                   llm::Registry& models, Clock& clock, metrics::Registry& metrics,
+                   sandbox::SandboxPool* pool)
     : store_(store), audit_(audit), bus_(bus), runner_(runner), models_(models), clock_(clock),
       quota_rejections_(metrics.AddCounter("quota_rejections_total",
                                            "Turns refused by an agent quota.", {"kind"})),
-      events_posted_(metrics.AddCounter("session_events_total", "User events posted.", {"type"})) {}
+      events_posted_(metrics.AddCounter("session_events_total", "User events posted.", {"type"})),
+      pool_(pool) {}
 
 Task<Result<domain::Session>> Sessions::Create(const CallContext& ctx, const json::value& body,
                                                std::string id, bool ephemeral) {
@@ -82,14 +86,44 @@ Task<Result<domain::Session>> Sessions::Create(const CallContext& ctx, const jso
   co_return s;
 }
 
+void Sessions::Decorate(domain::Session& s) const {
+  if (pool_ == nullptr) return;
+  auto a = pool_->Attached(s.id);
+  if (!a) return;
+  s.boot_ms = a->boot_ms;
+  s.pool_source = a->source;
+  s.container_id = a->info.id;
+  s.container_name = a->info.name;
+}
+
 Result<domain::Session> Sessions::Get(std::string_view id) {
   ASSIGN_OR_RETURN(auto s, store_.Read()->GetSession(id));
   if (!s) return SessionNotFound();
+  Decorate(*s);
   return std::move(*s);
 }
 
 Result<store::Page<domain::Session>> Sessions::List(const store::PageRequest& page) {
-  return store_.Read()->ListSessions(page);
+  ASSIGN_OR_RETURN(auto p, store_.Read()->ListSessions(page));
+  for (auto& s : p.items) Decorate(s);
+  return p;
+}
+
+Result<std::string> Sessions::Logs(std::string_view id, int tail) {
+  ASSIGN_OR_RETURN(auto s, store_.Read()->GetSession(id));
+  if (!s) return SessionNotFound();
+  auto a = pool_ ? pool_->Attached(std::string(id)) : std::nullopt;
+  if (!a) return Error(ErrorCode::kInternal, "no_active_container", "session " + std::string(id) + " has no running sandbox");
+  return pool_->runtime().Logs(a->info.id, tail);
+}
+
+Task<Result<void>> Sessions::Warm(std::string agent_id) {
+  auto agent = store_.Read()->GetAgent(agent_id);
+  if (!agent) co_return std::move(agent).error();
+  if (!*agent) co_return AgentNotFound();
+  if (pool_ == nullptr) co_return Ok();
+  sandbox::EnvironmentSpec env;
+  co_return co_await pool_->Warm(env);
 }
 
 Task<Result<void>> Sessions::Delete(const CallContext& ctx, std::string id) {
@@ -100,7 +134,14 @@ Task<Result<void>> Sessions::Delete(const CallContext& ctx, std::string id) {
     w.OnCommit([this, id, now = clock_.NowMs()] { bus_.Publish(id, TransientStatusFrame(id, "deleted", now)); });
     return Ok();
   });
-  if (r) runner_.Abort(id, "session deleted");
+  if (r) {
+    runner_.Abort(id, "session deleted");
+    if (pool_ != nullptr) {
+      co_await pool_->Evict(id, "session deleted");
+      std::error_code ec;
+      std::filesystem::remove_all(pool_->WorkspaceDir(id), ec);
+    }
+  }
   co_return r;
 }
 

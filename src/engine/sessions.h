@@ -19,14 +19,17 @@
 #include "engine/audit_log.h"
 #include "engine/event_bus.h"
 #include "engine/runner.h"
+#include "sandbox/pool.h"
 #include "store/store.h"
 
 namespace pincer::engine {
 
 class Sessions {
  public:
+  // `pool` may be null (no sandboxes: tests of the loop alone).
   Sessions(store::Store& store, AuditLog& audit, EventBus& bus, Runner& runner,
-           llm::Registry& models, Clock& clock, metrics::Registry& metrics);
+           llm::Registry& models, Clock& clock, metrics::Registry& metrics,
+           sandbox::SandboxPool* pool = nullptr);
 
   // Body {agentId, environmentId?, vaultId?}. `id` forces the session id (chat completions'
   // sticky keys); empty = generated.
@@ -51,7 +54,15 @@ class Sessions {
   // Events after `after_seq` (limit 0 = all).
   Result<std::vector<domain::Event>> Events(std::string_view id, int64_t after_seq, int64_t limit);
 
+  // The sandbox log of the session's live sandbox (last `tail` lines). 500
+  // no_active_container when none is attached.
+  Result<std::string> Logs(std::string_view id, int tail);
+  // Boots a warm sandbox for new sessions of `agent_id` (202 semantics: best effort).
+  Task<Result<void>> Warm(std::string agent_id);
+
  private:
+  void Decorate(domain::Session& s) const;
+
   store::Store& store_;
   AuditLog& audit_;
   EventBus& bus_;
@@ -60,6 +71,7 @@ class Sessions {
   Clock& clock_;
   metrics::Family<metrics::Counter>& quota_rejections_;
   metrics::Family<metrics::Counter>& events_posted_;
+  sandbox::SandboxPool* pool_;
 };
 
 }  // namespace pincer::engine

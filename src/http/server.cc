@@ -352,6 +352,16 @@ class ServerImpl final : public Server {
         co_return;
       }
       auto& header = parser.get();
+      if (options_.body_limit) {
+        parser.body_limit(static_cast<uint64_t>(options_.body_limit(header.method_string(), header.target())));
+        if (auto len = header[bhttp::field::content_length]; !len.empty()) {
+          uint64_t n = std::strtoull(std::string(len).c_str(), nullptr, 10);
+          if (n > static_cast<uint64_t>(options_.body_limit(header.method_string(), header.target()))) {
+            co_await HandleReadError(stream, bhttp::error::body_limit);
+            co_return;
+          }
+        }
+      }
       if (header.version() >= 11) {
         auto hosts = header.equal_range(bhttp::field::host);
         if (std::distance(hosts.first, hosts.second) != 1) {
@@ -411,9 +421,7 @@ class ServerImpl final : public Server {
 
   asio::awaitable<void> HandleReadError(beast::tcp_stream& stream, error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      co_await SendError(stream, 413, "payload_too_large",
-                         "request body exceeds " + std::to_string(options_.max_body_bytes) +
-                             " bytes",
+      co_await SendError(stream, 413, "payload_too_large", "request body is larger than allowed",
                          /*linger=*/true);
     } else if (ec == bhttp::error::header_limit) {
       co_await SendError(stream, 431, "request_header_fields_too_large",

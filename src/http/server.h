@@ -35,6 +35,8 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds keepalive_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{10'000};
+  // Per-request body limit (e.g. larger uploads on a files route); max_body_bytes when unset.
+  std::function<int64_t(std::string_view method, std::string_view target)> body_limit;
   // Renders transport-level errors (400, 413, 431, 500) in the API's error format.
   std::function<Response(int status, std::string code, std::string message)> error_response;
 };

@@ -38,7 +38,8 @@ def test_every_endpoint_in_the_map_routes(server):
     # A well-formed but unknown session id: routed (404 session_not_found, not a bare
     # not_found), and the stream route answers at once instead of holding an SSE stream open.
     ids = {"agentId": agent["agent_id"], "environmentId": env["environment_id"],
-           "id": agent["agent_id"], "sessionId": "ses_000000000000"}
+           "id": agent["agent_id"], "sessionId": "ses_000000000000",
+           "path": "notes.txt"}
     endpoints = server.get("/").json()["endpoints"]
     values = [v for group in endpoints.values() for v in group.values()]
     # Destructive calls last, so the ids stay valid for the others.

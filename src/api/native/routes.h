@@ -13,6 +13,7 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps);
 void AddEnvironmentRoutes(http::Router& router, const ApiDeps& deps);
 void AddAuditRoutes(http::Router& router, const ApiDeps& deps);
 void AddSessionRoutes(http::Router& router, const ApiDeps& deps);
+void AddFileRoutes(http::Router& router, const ApiDeps& deps);
 
 // The SSE response for GET /v1/sessions/:id/events?stream=true (session_stream.cc).
 http::Response SessionStream(const ApiDeps& deps, std::string session_id, int64_t after_seq,

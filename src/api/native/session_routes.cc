@@ -168,10 +168,25 @@ void AddSessionRoutes(http::Router& router, const ApiDeps& deps) {
   });
 
   router.Add("POST", "/v1/agents/:agentId/warm", [&deps](http::Request& req) -> Task<http::Response> {
-    // Sandboxes arrive with the sandbox runtime; until then warming has nothing to boot.
     auto agent = deps.agents.Get(req.Param("agentId"));
     if (!agent) co_return ErrorResponse(agent.error());
+    // Best effort, in the background: the reply does not wait for the sandbox to boot.
+    Spawn([](engine::Sessions* sessions, std::string id) -> Task<void> {
+      (void)co_await sessions->Warm(std::move(id));
+    }(&deps.sessions, agent->id));
     co_return JsonResponse(json::object{{"agent_id", agent->id}, {"queued", true}}, 202);
+  });
+
+  router.Add("GET", "/v1/sessions/:sessionId/logs", [&sessions](http::Request& req) -> Task<http::Response> {
+    int tail = 200;
+    if (auto t = req.Query("tail")) {
+      auto v = ParseSeq(*t);
+      if (!v) co_return ErrorResponse(InvalidArgument("tail: must be an integer"));
+      tail = static_cast<int>(std::clamp<int64_t>(*v, 1, 10000));
+    }
+    auto logs = sessions.Logs(req.Param("sessionId"), tail);
+    if (!logs) co_return ErrorResponse(logs.error());
+    co_return http::Response::Text(200, std::move(*logs), "text/plain; charset=utf-8");
   });
 }
 

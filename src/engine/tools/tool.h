@@ -19,6 +19,10 @@ struct ToolContext {
   std::string session_id;
   std::string agent_id;
   CancelToken* cancel = nullptr;  // fires when the turn is cancelled
+  // The session's environment (sandbox image and network policy).
+  std::string environment_id;
+  std::string network = "unrestricted";
+  std::string image;
 };
 
 struct ToolResult {

@@ -1,0 +1,50 @@
+#pragma once
+
+// Files: the session workspace seen from the API (GET/PUT/DELETE /v1/agents/:id/files…).
+// Works whether or not a sandbox is running: it reads the workspace on the host through the
+// same path-safe operations sandboxd uses (no "..", no symlink escapes), and checks that the
+// session exists and belongs to the agent. Writes and deletes are audited.
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/task.h"
+#include "engine/audit_log.h"
+#include "sandboxd/fileops.h"
+#include "store/store.h"
+
+namespace pincer::engine {
+
+inline constexpr int64_t kMaxFileBytes = 10 << 20;
+
+class Files {
+ public:
+  Files(store::Store& store, AuditLog& audit, std::string workspaces_dir)
+      : store_(store), audit_(audit), workspaces_dir_(std::move(workspaces_dir)) {}
+
+  Result<std::vector<fileops::Entry>> List(const std::string& agent_id, const std::string& session_id,
+                                           const std::string& path);
+  struct Content {
+    std::string bytes;
+    bool truncated = false;
+  };
+  Result<Content> Read(const std::string& agent_id, const std::string& session_id, const std::string& path);
+  Task<Result<int64_t>> Write(const CallContext& ctx, std::string agent_id, std::string session_id,
+                              std::string path, std::string bytes);
+  Task<Result<void>> Delete(const CallContext& ctx, std::string agent_id, std::string session_id,
+                            std::string path);
+
+ private:
+  // The session's workspace root, after checking the ids. `create` makes the directory.
+  Result<fileops::Root> Root(const std::string& agent_id, const std::string& session_id, bool create);
+
+  store::Store& store_;
+  AuditLog& audit_;
+  std::string workspaces_dir_;
+};
+
+// Maps a fileops error to an API error (invalid_path 400, file_not_found 404, …).
+Error FileError(const fileops::OpError& e);
+
+}  // namespace pincer::engine
