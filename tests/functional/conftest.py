@@ -478,3 +478,356 @@ def make_server():
 def server(make_server) -> PincerServer:
     """A fresh server with auth off and rate limiting off."""
     return make_server()
+
+
+# ==== Sessions, the agent loop, the mock LLM and SSE ==========================================
+# Helpers for test_sessions*, test_events*, test_sse*, test_agent_loop*, test_providers*,
+# test_recovery* and test_quota*. A session's LLM calls go to pincer-mock-llm
+# (tests/support/mock_llm): the agent's instructions carry a "[mock:<key>]" marker, so every
+# test scripts its own key on a mock shared by the module.
+
+IDLE_STATES = ("idle", "failed")
+
+
+def unique_key(prefix: str = "k") -> str:
+    return prefix + os.urandom(5).hex()
+
+
+def llm_env(mock, **overrides) -> dict[str, Any]:
+    """Server environment pointing both wire formats at `mock`, with test tools and fast retries.
+
+    An override whose value is None removes the variable (e.g. ANTHROPIC_API_KEY=None).
+    """
+    env: dict[str, Any] = {
+        "OPENAI_BASE_URL": mock.openai_base_url,
+        "OPENAI_API_KEY": "mock",
+        "ANTHROPIC_BASE_URL": mock.anthropic_base_url,
+        "ANTHROPIC_API_KEY": "mock",
+        "PINCER_ENABLE_TEST_TOOLS": "1",
+        "PINCER_LLM_RETRY_BASE_MS": "10",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture(scope="module")
+def mock_llm():
+    """One pincer-mock-llm per test module; tests keep apart by using their own script keys."""
+    from mock_llm_client import MockLLM
+    with MockLLM() as mock:
+        yield mock
+        assert mock.proc.poll() is None, "pincer-mock-llm died: " + mock.stderr()
+
+
+@pytest.fixture
+def llm_server(make_server, mock_llm):
+    """Factory: llm_server(PINCER_MAX_STEPS=3, ...) starts a server wired to the mock LLM."""
+    def factory(data_dir: str | None = None, **env) -> PincerServer:
+        return make_server(data_dir=data_dir, **llm_env(mock_llm, **env))
+    return factory
+
+
+def crash_restart(server: PincerServer) -> PincerServer:
+    """kill -9, then a new process on the same data dir with the same settings."""
+    server.kill()
+    server.session = requests.Session()
+    return server.start()
+
+
+class AgentSession:
+    """A session of a fresh agent whose LLM calls go to the mock under script key `key`."""
+
+    def __init__(self, server: PincerServer, mock, key: str, agent: dict, session: dict):
+        self.server = server
+        self.mock = mock
+        self.key = key
+        self.agent = agent
+        self.id = session["session_id"]
+        self.created = session
+
+    @classmethod
+    def create(cls, server: PincerServer, mock, model: str = "openai/mock-model",
+               key: str | None = None, instructions: str | None = None,
+               steps: list[dict] | None = None, **agent_body) -> "AgentSession":
+        key = key or unique_key()
+        if instructions is None:
+            instructions = "You are a test agent."
+        agent = server.create_agent(model=model, instructions=f"{instructions} [mock:{key}]",
+                                    **agent_body)
+        r = server.post("/v1/sessions", json={"agentId": agent["agent_id"]})
+        assert r.status_code == 200, r.text
+        s = cls(server, mock, key, agent, r.json())
+        if steps:
+            s.script(steps)
+        return s
+
+    @property
+    def path(self) -> str:
+        return f"/v1/sessions/{self.id}"
+
+    def script(self, steps: list[dict]) -> None:
+        self.mock.script(self.key, steps)
+
+    def post(self, content: Any = "hi", headers: dict[str, str] | None = None,
+             **body) -> requests.Response:
+        payload = dict(body)
+        if content is not None:
+            payload["content"] = content
+        return self.server.post(self.path + "/events", json=payload, headers=headers or {})
+
+    def send(self, content: str = "hi", **body) -> dict:
+        r = self.post(content, **body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def get(self) -> dict:
+        r = self.server.get(self.path)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def wait(self, statuses: Iterable[str] = IDLE_STATES, timeout: float = 10.0) -> dict:
+        """Polls until the session's status is one of `statuses`; returns the session."""
+        wanted = tuple(statuses)
+        last: dict = {}
+
+        def check():
+            nonlocal last
+            last = self.get()
+            return last if last["status"] in wanted else None
+        try:
+            return poll(check, timeout=timeout, message=f"session status in {wanted}")
+        except AssertionError:
+            raise AssertionError(f"session never reached {wanted}: {last}") from None
+
+    def run(self, content: str = "hi", steps: list[dict] | None = None,
+            expect: str = "idle", timeout: float = 10.0, **body) -> dict:
+        """Scripts `steps`, posts `content`, waits for the turn to end with status `expect`."""
+        if steps:
+            self.script(steps)
+        reply = self.send(content, **body)
+        assert reply["queued"] is False, reply
+        s = self.wait(timeout=timeout)
+        assert s["status"] == expect, s
+        return s
+
+    def events(self, **params) -> list[dict]:
+        r = self.server.get(self.path + "/events", params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["count"] == len(body["events"]), body
+        return body["events"]
+
+    def wait_event(self, pred: Callable[[dict], bool], timeout: float = 10.0,
+                   message: str = "an event") -> dict:
+        def check():
+            for e in self.events():
+                if pred(e):
+                    return e
+            return None
+        return poll(check, timeout=timeout, message=message)
+
+    def llm_requests(self) -> list[dict]:
+        """Bodies of the LLM requests the mock received for this session's key, oldest first."""
+        return [r["body"] for r in self.mock.requests(self.key)]
+
+    def stream(self, query: str = "", headers: dict[str, str] | None = None,
+               timeout: float = 10.0, rcvbuf: int | None = None) -> "SseClient":
+        return SseClient(self.server, self.path + "/events?stream=true" + query,
+                         headers=headers, timeout=timeout, rcvbuf=rcvbuf)
+
+
+def assert_dense(events: list[dict]) -> None:
+    """seq runs 1..n without gaps and event ids are unique."""
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), \
+        [(e["seq"], e["type"]) for e in events]
+    ids = [e["event_id"] for e in events]
+    assert len(set(ids)) == len(ids), ids
+
+
+class SseFrame:
+    """One server-sent event: its fields in wire order, plus event / data / id shortcuts."""
+
+    def __init__(self, fields: list[tuple[str, str]], received_at: float):
+        self.fields = fields
+        self.received_at = received_at
+        self.event = next((v for k, v in fields if k == "event"), "message")
+        self.data = "\n".join(v for k, v in fields if k == "data")
+        self.id = next((v for k, v in fields if k == "id"), None)
+
+    @property
+    def names(self) -> list[str]:
+        return [k for k, _ in self.fields]
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+    def __repr__(self) -> str:
+        return f"SseFrame({self.event!r}, id={self.id!r}, data={self.data[:200]!r})"
+
+
+class SseClient:
+    """An SSE stream read from a raw socket; every read has a deadline.
+
+    Decodes HTTP/1.1 chunked framing (or a plain body) and splits the body into frames.
+    `ended` turns true at the terminating chunk or when the server closes the connection.
+    """
+
+    def __init__(self, server: PincerServer, target: str, headers: dict[str, str] | None = None,
+                 timeout: float = 10.0, rcvbuf: int | None = None):
+        import codecs
+        if rcvbuf is None:
+            self.sock = server.connect(timeout=timeout)
+        else:  # a small receive buffer makes the server's writes block while we do not read
+            self.sock = socket.socket()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("127.0.0.1", server.port))
+        lines = [f"GET {target} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+                 "Accept: text/event-stream"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self._raw = b""
+        self._text = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self.ended = False
+        self.eof = False
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self._raw:
+            if not self._recv_raw(deadline):
+                raise AssertionError(f"no response head within {timeout}s: {self._raw!r}")
+            if self.eof:
+                raise AssertionError(f"connection closed before a response head: {self._raw!r}")
+        head, _, self._raw = self._raw.partition(b"\r\n\r\n")
+        head_lines = head.decode("latin-1").split("\r\n")
+        self.status = int(head_lines[0].split()[1])
+        self.headers: dict[str, str] = {}
+        for line in head_lines[1:]:
+            k, _, v = line.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = "chunked" in self.headers.get("transfer-encoding", "").lower()
+        self._length = None if self.chunked else int(self.headers.get("content-length", "-1"))
+        self._consume()
+
+    def __enter__(self) -> "SseClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _recv_raw(self, deadline: float) -> bool:
+        """Reads once; False if the deadline passed with nothing to read."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            self.ended = True
+        self._raw += chunk
+        return True
+
+    def _consume(self) -> None:
+        """Moves decoded body bytes from the raw buffer into the text buffer."""
+        if not self.chunked:
+            data, self._raw = self._raw, b""
+            self._text += self._decoder.decode(data)
+            if self._length is not None and self._length >= 0:
+                self._length -= len(data)
+                if self._length <= 0:
+                    self.ended = True
+            return
+        while True:
+            pos = self._raw.find(b"\r\n")
+            if pos < 0:
+                return
+            size = int(self._raw[:pos].split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.ended = True
+                self._raw = self._raw[pos + 2:]
+                return
+            end = pos + 2 + size
+            if len(self._raw) < end + 2:
+                return
+            self._text += self._decoder.decode(self._raw[pos + 2:end])
+            self._raw = self._raw[end + 2:]
+
+    def body_text(self, timeout: float = 10.0) -> str:
+        """For a non-stream reply: the whole body."""
+        deadline = time.monotonic() + timeout
+        while not self.ended:
+            if not self._recv_raw(deadline):
+                raise AssertionError("body not complete in time")
+            self._consume()
+        return self._text
+
+    def _parse_one(self) -> SseFrame | None:
+        while True:
+            text = self._text.replace("\r\n", "\n")
+            idx = text.find("\n\n")
+            if idx < 0:
+                self._text = text
+                return None
+            block, self._text = text[:idx], text[idx + 2:]
+            fields = []
+            for line in block.split("\n"):
+                if not line or line.startswith(":"):
+                    continue
+                name, _, value = line.partition(":")
+                fields.append((name, value[1:] if value.startswith(" ") else value))
+            if fields:
+                return SseFrame(fields, time.monotonic())
+
+    def next_frame(self, timeout: float = 10.0) -> SseFrame | None:
+        """The next frame, or None once the stream has ended. Fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self._parse_one()
+            if frame is not None:
+                return frame
+            if self.ended:
+                return None
+            if not self._recv_raw(deadline):
+                raise AssertionError(
+                    f"no SSE frame within {timeout}s; pending text {self._text[-300:]!r}")
+            self._consume()
+
+    def frames_until(self, pred: Callable[[SseFrame], bool], timeout: float = 10.0,
+                     skip_heartbeats: bool = True) -> list[SseFrame]:
+        """Frames up to and including the first that satisfies `pred`."""
+        deadline = time.monotonic() + timeout
+        out: list[SseFrame] = []
+        while True:
+            try:
+                frame = self.next_frame(max(0.001, deadline - time.monotonic()))
+            except AssertionError as e:
+                raise AssertionError(f"{e}; frames so far: {out}") from None
+            if frame is None:
+                raise AssertionError(f"stream ended before the awaited frame; got {out}")
+            if skip_heartbeats and frame.event == "heartbeat":
+                continue
+            out.append(frame)
+            if pred(frame):
+                return out
+
+    def read_to_end(self, timeout: float = 10.0) -> list[SseFrame]:
+        """Every frame until the server ends the stream (fails if it does not within timeout)."""
+        deadline = time.monotonic() + timeout
+        out: list[SseFrame] = []
+        while True:
+            frame = self.next_frame(max(0.001, deadline - time.monotonic()))
+            if frame is None:
+                return out
+            out.append(frame)
