@@ -47,7 +47,7 @@ struct RouteRow {
 };
 
 // The native API's routes (generated from src/api/native/*.cc), plus two synthetic patterns
-// that exercise the trailing "*rest" capture no native route uses yet.
+// with a "*rest" capture behind a parameter under another prefix.
 constexpr RouteRow kRoutes[] = {
 #include "native_routes.inc"
     {"GET", "/fuzz/files/:id/*path"},
