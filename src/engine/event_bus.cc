@@ -22,7 +22,8 @@ void Subscription::Push(const FramePtr& frame) {
   {
     std::lock_guard lock(mu_);
     bytes_ += frame->data.size() + frame->event.size() + 32;
-    if (bytes_ > max_bytes_) {
+    // A reader that keeps up has an empty queue: one large frame alone never drops it.
+    if (bytes_ > max_bytes_ && !queue_.empty()) {
       queue_.clear();
       bytes_ = 0;
       dropped_ = true;

@@ -5,7 +5,7 @@
 // Persisted events are published after their transaction commits (from the store's commit
 // hook, so in log order); token deltas and transient status frames are published as they
 // happen. Each subscriber has a bounded buffer: a subscriber that falls more than
-// `max_buffer_bytes` behind is dropped (its stream then closes with a clear reason) so a slow
+// `max_buffer_bytes` behind (with frames still unread) is dropped (its stream then closes with a clear reason) so a slow
 // client never holds back the turn or other subscribers. Thread-safe.
 
 #include <array>
@@ -66,7 +66,7 @@ class Subscription {
 class EventBus {
  public:
   std::unique_ptr<Subscription> Subscribe(const std::string& session_id, bool deltas,
-                                          size_t max_buffer_bytes = 1 << 20);
+                                          size_t max_buffer_bytes = 8 << 20);
   void Publish(const std::string& session_id, FramePtr frame);
   // True when someone streaming `session_id` asked for token deltas (skip building them if not).
   bool WantsDeltas(const std::string& session_id);

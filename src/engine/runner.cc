@@ -302,6 +302,8 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     if (bus_.WantsDeltas(sid)) {
       handler.on_text = [this, &sid](std::string_view t) { bus_.Publish(sid, DeltaFrame(sid, "agent.message.delta", t)); };
       handler.on_thinking = [this, &sid](std::string_view t) { bus_.Publish(sid, DeltaFrame(sid, "agent.thinking.delta", t)); };
+      // Deltas of a failed attempt are void: tell delta readers to drop what they have.
+      handler.on_retry = [this, &sid](int) { bus_.Publish(sid, DeltaFrame(sid, "agent.stream_reset", "")); };
     }
     int64_t t0 = clock_.MonotonicNs();
     auto resp = co_await llm::CompleteWithRetry(*resolved->provider, req, handler, &cancel, options_.retry);

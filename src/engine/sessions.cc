@@ -109,12 +109,12 @@ Result<store::Page<domain::Session>> Sessions::List(const store::PageRequest& pa
   return p;
 }
 
-Result<std::string> Sessions::Logs(std::string_view id, int tail) {
-  ASSIGN_OR_RETURN(auto s, store_.Read()->GetSession(id));
-  if (!s) return SessionNotFound();
-  auto a = pool_ ? pool_->Attached(std::string(id)) : std::nullopt;
-  if (!a) return Error(ErrorCode::kInternal, "no_active_container", "session " + std::string(id) + " has no running sandbox");
-  return pool_->runtime().Logs(a->info.id, tail);
+Task<Result<std::string>> Sessions::Logs(std::string id, int tail) {
+  CO_ASSIGN_OR_RETURN(auto s, store_.Read()->GetSession(id));
+  if (!s) co_return SessionNotFound();
+  auto a = pool_ ? pool_->Attached(id) : std::nullopt;
+  if (!a) co_return Error(ErrorCode::kInternal, "no_active_container", "session " + id + " has no running sandbox");
+  co_return co_await pool_->runtime().Logs(a->info.id, tail);
 }
 
 Task<Result<void>> Sessions::Warm(std::string agent_id) {

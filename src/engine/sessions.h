@@ -56,7 +56,7 @@ class Sessions {
 
   // The sandbox log of the session's live sandbox (last `tail` lines). 500
   // no_active_container when none is attached.
-  Result<std::string> Logs(std::string_view id, int tail);
+  Task<Result<std::string>> Logs(std::string id, int tail);
   // Boots a warm sandbox for new sessions of `agent_id` (202 semantics: best effort).
   Task<Result<void>> Warm(std::string agent_id);
 

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,16 +36,36 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
 
 // One pooled connection.
 struct Conn {
-  std::variant<std::unique_ptr<PlainStream>, std::unique_ptr<TlsStream>> stream;
+  std::variant<std::unique_ptr<PlainStream>, std::unique_ptr<TlsStream>, std::unique_ptr<UnixStream>> stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
 
-  beast::tcp_stream& tcp() {
-    if (auto* p = std::get_if<0>(&stream)) return **p;
-    return beast::get_lowest_layer(*std::get<1>(stream));
+  template <typename F>
+  void Lowest(F&& f) {
+    if (auto* p = std::get_if<0>(&stream)) return f(**p);
+    if (auto* t = std::get_if<1>(&stream)) return f(beast::get_lowest_layer(**t));
+    f(*std::get<2>(stream));
+  }
+  void Expire(std::chrono::milliseconds d) {
+    Lowest([d](auto& s) { s.expires_after(d); });
+  }
+  void NoExpiry() {
+    Lowest([](auto& s) { s.expires_never(); });
+  }
+  void CloseSocket() {
+    Lowest([](auto& s) {
+      error_code ec;
+      s.socket().close(ec);
+    });
+  }
+  bool IsOpen() {
+    bool open = false;
+    Lowest([&open](auto& s) { open = s.socket().is_open(); });
+    return open;
   }
 };
 
@@ -114,7 +135,8 @@ class Client final : public HttpClient {
     done(std::move(r));
   }
 
-  static std::string OriginKey(const Url& u) {
+  static std::string OriginKey(const Url& u, const std::string& unix_socket) {
+    if (!unix_socket.empty()) return "unix:" + unix_socket;
     return (u.tls ? "https://" : "http://") + u.host + ":" + u.port;
   }
 
@@ -126,7 +148,7 @@ class Client final : public HttpClient {
     while (!it->second.empty()) {
       auto c = std::move(it->second.back());
       it->second.pop_back();
-      if (now - c->idle_since < options_.idle_keepalive && c->tcp().socket().is_open()) return c;
+      if (now - c->idle_since < options_.idle_keepalive && c->IsOpen()) return c;
     }
     return nullptr;
   }
@@ -138,8 +160,16 @@ class Client final : public HttpClient {
     if (list.size() < options_.max_idle_per_origin) list.push_back(std::move(c));
   }
 
-  asio::awaitable<Result<std::unique_ptr<Conn>>> Connect(const Url* url) {
+  asio::awaitable<Result<std::unique_ptr<Conn>>> Connect(const Url* url, const std::string* unix_path) {
     const Url& u = *url;
+    if (!unix_path->empty()) {
+      auto s = std::make_unique<UnixStream>(ctx_);
+      auto [uec] = co_await s->async_connect(asio::local::stream_protocol::endpoint(*unix_path), kTuple);
+      if (uec) co_return Failed("connection_failed", "cannot connect to " + *unix_path + ": " + uec.message());
+      auto conn = std::make_unique<Conn>();
+      conn->stream = std::move(s);
+      co_return conn;
+    }
     tcp::resolver resolver(ctx_);
     auto [rec, results] = co_await resolver.async_resolve(u.host, u.port, kTuple);
     if (rec) co_return Failed("connection_failed", "cannot resolve " + u.host + ": " + rec.message());
@@ -161,7 +191,12 @@ class Client final : public HttpClient {
       if (cec) co_return Failed("connection_failed", "cannot connect to " + u.host + ":" + u.port + ": " + cec.message());
       conn->stream = std::move(s);
     }
-    conn->tcp().socket().set_option(tcp::no_delay(true));
+    error_code nec;
+    if (auto* p = std::get_if<0>(&conn->stream)) {
+      (*p)->socket().set_option(tcp::no_delay(true), nec);
+    } else if (auto* t = std::get_if<1>(&conn->stream)) {
+      beast::get_lowest_layer(**t).socket().set_option(tcp::no_delay(true), nec);
+    }
     co_return conn;
   }
 
@@ -177,14 +212,13 @@ class Client final : public HttpClient {
     auto& msg = *msg_ptr;
     const ClientRequest& req = *req_ptr;
     BodySink& sink = *sink_ptr;
-    auto& tcp = conn.tcp();
-    tcp.expires_after(req.idle_timeout);
+    conn.Expire(req.idle_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, msg, kTuple);
     if (wec) co_return Failed("connection_failed", "sending request: " + wec.message());
 
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
-    tcp.expires_after(req.idle_timeout);
+    conn.Expire(req.idle_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, conn.buffer, parser, kTuple);
     if (hec) {
       if (hec == beast::error::timeout) co_return Failed("timeout", "no response within the idle timeout", ErrorCode::kDeadlineExceeded);
@@ -199,7 +233,7 @@ class Client final : public HttpClient {
     while (!parser.is_done()) {
       parser.get().body().data = buf;
       parser.get().body().size = sizeof(buf);
-      tcp.expires_after(req.idle_timeout);
+      conn.Expire(req.idle_timeout);
       auto [rec, rn] = co_await bhttp::async_read_some(stream, conn.buffer, parser, kTuple);
       if (rec == bhttp::error::need_buffer) rec = {};
       if (rec) {
@@ -216,7 +250,7 @@ class Client final : public HttpClient {
         resp.body.append(chunk);
       }
     }
-    tcp.expires_never();
+    conn.NoExpiry();
     *reusable = parser.get().keep_alive();
     co_return resp;
   }
@@ -226,7 +260,7 @@ class Client final : public HttpClient {
     const ClientRequest& req = job->req;
     BodySink& sink = job->sink;
     CancelToken* cancel = job->cancel;
-    std::string origin = OriginKey(u);
+    std::string origin = OriginKey(u, req.unix_socket);
     bhttp::request<bhttp::string_body> msg{bhttp::string_to_verb(req.method), u.target, 11};
     if (msg.method() == bhttp::verb::unknown) msg.method_string(req.method);
     bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
@@ -251,7 +285,7 @@ class Client final : public HttpClient {
     deadline.async_wait([watch](error_code ec) {
       if (ec || watch->finished) return;
       watch->timed_out = true;
-      if (watch->live) watch->live->tcp().socket().close();
+      if (watch->live) watch->live->CloseSocket();
     });
     CancelToken::Registration reg;
     if (cancel) {
@@ -259,7 +293,7 @@ class Client final : public HttpClient {
         asio::post(ctx_, [watch] {
           if (watch->finished) return;
           watch->cancelled = true;
-          if (watch->live) watch->live->tcp().socket().close();
+          if (watch->live) watch->live->CloseSocket();
         });
       });
     }
@@ -272,7 +306,7 @@ class Client final : public HttpClient {
       std::unique_ptr<Conn> conn = attempt == 0 ? TakeIdle(origin) : nullptr;
       bool fresh = conn == nullptr;
       if (fresh) {
-        auto made = co_await Connect(&u);
+        auto made = co_await Connect(&u, &req.unix_socket);
         if (!made) {
           result = std::move(made).error();
           break;
@@ -284,6 +318,8 @@ class Client final : public HttpClient {
       bool reusable = false, got_bytes = false;
       if (auto* p = std::get_if<0>(&conn->stream)) {
         result = co_await RoundTrip(p->get(), conn.get(), &msg, &req, &sink, &reusable, &got_bytes);
+      } else if (auto* us = std::get_if<2>(&conn->stream)) {
+        result = co_await RoundTrip(us->get(), conn.get(), &msg, &req, &sink, &reusable, &got_bytes);
       } else {
         result = co_await RoundTrip(std::get<1>(conn->stream).get(), conn.get(), &msg, &req, &sink,
                                     &reusable, &got_bytes);

@@ -25,6 +25,9 @@ struct ClientRequest {
   std::string body;
   std::chrono::milliseconds timeout{600'000};       // the whole exchange
   std::chrono::milliseconds idle_timeout{120'000};  // longest silence while reading
+  // When set, connect to this unix socket instead of the URL's host (the URL still supplies
+  // the Host header and the target), e.g. the Docker Engine API.
+  std::string unix_socket;
 };
 
 struct ClientResponse {

@@ -335,6 +335,7 @@ class ServerImpl final : public Server {
         buffer.commit(n);
       }
       bhttp::request_parser<bhttp::string_body> parser;
+      int64_t body_limit = options_.max_body_bytes;
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
       parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
       stream.expires_after(options_.read_timeout);
@@ -353,11 +354,12 @@ class ServerImpl final : public Server {
       }
       auto& header = parser.get();
       if (options_.body_limit) {
-        parser.body_limit(static_cast<uint64_t>(options_.body_limit(header.method_string(), header.target())));
+        body_limit = options_.body_limit(header.method_string(), header.target());
+        parser.body_limit(static_cast<uint64_t>(body_limit));
         if (auto len = header[bhttp::field::content_length]; !len.empty()) {
           uint64_t n = std::strtoull(std::string(len).c_str(), nullptr, 10);
-          if (n > static_cast<uint64_t>(options_.body_limit(header.method_string(), header.target()))) {
-            co_await HandleReadError(stream, bhttp::error::body_limit);
+          if (n > static_cast<uint64_t>(body_limit)) {
+            co_await HandleReadError(stream, bhttp::error::body_limit, body_limit);
             co_return;
           }
         }
@@ -383,7 +385,7 @@ class ServerImpl final : public Server {
       if (!parser.is_done()) {
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
         if (bec) {
-          co_await HandleReadError(stream, bec);
+          co_await HandleReadError(stream, bec, body_limit);
           co_return;
         }
       }
@@ -419,9 +421,12 @@ class ServerImpl final : public Server {
     }
   }
 
-  asio::awaitable<void> HandleReadError(beast::tcp_stream& stream, error_code ec) {
+  asio::awaitable<void> HandleReadError(beast::tcp_stream& stream, error_code ec,
+                                        int64_t body_limit = -1) {
     if (ec == bhttp::error::body_limit) {
-      co_await SendError(stream, 413, "payload_too_large", "request body is larger than allowed",
+      if (body_limit < 0) body_limit = options_.max_body_bytes;
+      co_await SendError(stream, 413, "payload_too_large",
+                         "request body exceeds " + std::to_string(body_limit) + " bytes",
                          /*linger=*/true);
     } else if (ec == bhttp::error::header_limit) {
       co_await SendError(stream, 431, "request_header_fields_too_large",

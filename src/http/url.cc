@@ -1,5 +1,7 @@
 #include "http/url.h"
 
+#include <cctype>
+
 namespace pincer::http {
 namespace {
 int HexValue(char c) {
@@ -31,6 +33,21 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
       return InvalidArgument("NUL byte in URL", "invalid_path");
     } else {
       out += c;
+    }
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
     }
   }
   return out;

@@ -57,7 +57,7 @@ class SandboxRuntime {
   virtual Result<void> Assign(const std::string& id, const std::string& session_id,
                               const std::string& workspace_dir) = 0;
   // The sandbox's own log (stdout/stderr of its init), last `tail` lines.
-  virtual Result<std::string> Logs(const std::string& id, int tail) = 0;
+  virtual Task<Result<std::string>> Logs(std::string id, int tail) = 0;
 };
 
 }  // namespace pincer::sandbox

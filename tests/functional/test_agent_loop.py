@@ -157,11 +157,12 @@ def test_tools_offered_are_the_agents_tools(llm_server, mock_llm, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_agent_without_tools_gets_every_test_tool(llm_server, mock_llm, fmt):
+def test_agent_without_tools_gets_every_tool(llm_server, mock_llm, fmt):
     server = llm_server()
     s = AgentSession.create(server, mock_llm, model=FORMATS[fmt], steps=[{"text": "ok"}])
     s.run("hi")
-    assert set(tool_names(s.llm_requests()[0])) == TEST_TOOLS
+    builtin = {"bash", "read", "write", "edit", "glob", "grep", "web_fetch"}
+    assert set(tool_names(s.llm_requests()[0])) == TEST_TOOLS | builtin
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

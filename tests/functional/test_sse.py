@@ -369,10 +369,10 @@ def _read_until(sock: socket.socket, markers: tuple[bytes, ...], timeout: float)
 
 def test_slow_subscriber_is_dropped_without_blocking_anyone(llm_server, mock_llm):
     server = llm_server()
-    # Eight queued turns of ~450 kB answers, streamed with deltas: ~7 MB for a subscriber that
-    # asked for deltas, far more than its kernel buffers and its 1 MiB queue hold (while each
-    # event stays well under 1 MiB, so a reader that keeps up is never behind).
-    turns = 8
+    # Twenty queued turns of ~450 kB answers, streamed with deltas: ~18 MB for a subscriber
+    # that asked for deltas, far more than its kernel buffers and its 8 MiB queue hold (while
+    # each event stays well under 1 MiB, so a reader that keeps up is never behind).
+    turns = 20
     text = "z" * 450_000
     s = AgentSession.create(server, mock_llm, steps=[{"text": f"{i}{text}", "chunk_size": 30_000}
                                                      for i in range(turns)])
@@ -499,7 +499,8 @@ def test_resume_from_a_seq_beyond_the_log_replays_everything_and_follows_live(ll
         c.next_frame(5)
         s.script([{"text": "live after a bogus resume id"}])
         s.send("second")
-        frames = c.frames_until(is_idle_event, timeout=3)
+        # The replay contains the first turn's idle event too: wait for the new one.
+        frames = c.frames_until(lambda f: is_idle_event(f) and int(f.id) > n, timeout=3)
     events = s.events()
     assert len(events) > n
     # The id is not in this session's log, so the seed rule applies: replay everything; and

@@ -28,7 +28,11 @@ int64_t ResumeSeq(const ApiDeps& deps, const http::Request& req, const std::stri
     mark = std::move(*a);
   }
   if (mark.empty()) return 0;
-  if (auto seq = ParseSeq(mark)) return *seq;
+  if (auto seq = ParseSeq(mark)) {
+    // A seq the log has not reached is unknown: replay everything (as for unknown ids).
+    auto s = deps.sessions.Get(sid);
+    return s && *seq < s->next_seq ? *seq : 0;
+  }
   auto events = deps.sessions.Events(sid, 0, 0);
   if (!events) return 0;
   for (const auto& e : *events) {
@@ -184,7 +188,7 @@ void AddSessionRoutes(http::Router& router, const ApiDeps& deps) {
       if (!v) co_return ErrorResponse(InvalidArgument("tail: must be an integer"));
       tail = static_cast<int>(std::clamp<int64_t>(*v, 1, 10000));
     }
-    auto logs = sessions.Logs(req.Param("sessionId"), tail);
+    auto logs = co_await sessions.Logs(req.Param("sessionId"), tail);
     if (!logs) co_return ErrorResponse(logs.error());
     co_return http::Response::Text(200, std::move(*logs), "text/plain; charset=utf-8");
   });

@@ -68,6 +68,7 @@ http::Response SessionStream(const ApiDeps& deps, std::string session_id, int64_
       for (const auto& e : *events) {
         AppendFrame(out, e.type, ToJson(domain::EventToJson(e)), e.seq);
         last = e.seq;
+        if (e.type.rfind("session.status_", 0) == 0) active = IsActive(e.type.substr(15));
       }
       if (!co_await w.Write(std::move(out))) co_return;
       out.clear();
@@ -78,7 +79,7 @@ http::Response SessionStream(const ApiDeps& deps, std::string session_id, int64_
     int64_t last_activity = last_write;
     for (;;) {
       for (const auto& f : raw->Drain()) {
-        if (f->seq > 0 && f->seq <= last) continue;
+        if (f->seq > 0 && f->seq <= last) continue;  // already sent by the catch-up
         AppendFrame(out, f->event, f->data, f->seq);
         if (f->seq > 0) last = f->seq;
         if (!f->status.empty()) active = IsActive(f->status);

@@ -36,6 +36,7 @@ Task<Result<Response>> CompleteWithRetry(Provider& provider, const Request& requ
                                          RetryPolicy policy, int* attempts) {
   int made = 0;
   for (int attempt = 0;; ++attempt) {
+    if (attempt > 0 && stream.on_retry) stream.on_retry(attempt);
     ++made;
     if (attempts) *attempts = made;
     auto r = co_await provider.Complete(request, stream, cancel);

@@ -66,6 +66,8 @@ struct Response {
 struct StreamHandler {
   std::function<void(std::string_view)> on_text;
   std::function<void(std::string_view)> on_thinking;
+  // A retry is starting: text streamed by the failed attempt must be discarded.
+  std::function<void(int attempt)> on_retry;
 };
 
 // Error wire codes a Provider returns:

@@ -179,7 +179,7 @@ class LocalRuntime final : public SandboxRuntime {
     return Ok();
   }
 
-  Result<std::string> Logs(const std::string& id, int tail) override {
+  Task<Result<std::string>> Logs(std::string id, int tail) override {
     std::string log = ReadFile(options_.state_dir + "/" + id + "/sandbox.log");
     size_t pos = log.size();
     for (int lines = 0; pos > 0 && lines <= tail;) {
@@ -190,7 +190,7 @@ class LocalRuntime final : public SandboxRuntime {
         break;
       }
     }
-    return log.substr(pos);
+    co_return log.substr(pos);
   }
 
  private:
