@@ -5,7 +5,7 @@ PINCER := $(BUILD_DIR)/pincer
 # Debian's python3 (its pytest/requests come from apt, not PyPI).
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps configure build run test unit functional fuzz fuzz-smoke bench format clean
+.PHONY: all deps configure build run test docker unit functional fuzz fuzz-smoke bench format clean
 
 all: build
 
@@ -24,7 +24,11 @@ run: build
 
 ## Unit tests, functional tests against the real binary, and a short fuzz run.
 test: build
-	@$(MAKE) --no-print-directory unit functional fuzz-smoke
+	@$(MAKE) --no-print-directory docker unit functional fuzz-smoke
+
+## A running Docker engine and the sandbox image (for the docker runtime's tests).
+docker:
+	@./scripts/ensure-docker.sh
 
 unit:
 	ctest --preset $(PRESET) -j2 --output-on-failure

@@ -32,6 +32,7 @@
 #include "engine/tools/builtin.h"
 #include "engine/tools/tool.h"
 #include "http/line_client.h"
+#include "sandbox/docker/docker_runtime.h"
 #include "sandbox/local/local_runtime.h"
 #include "sandbox/pool.h"
 #include "http/client.h"
@@ -92,6 +93,14 @@ int Serve(const Config& config) {
       },
       llm::LlmSettings{std::chrono::milliseconds(config.llm_timeout_ms),
                        std::chrono::milliseconds(config.llm_idle_timeout_ms)});
+  size_t engine_threads = config.threads > 0 ? static_cast<size_t>(config.threads)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<ThreadExecutor>> engine_executors;
+  std::vector<Executor*> executors;
+  for (size_t i = 0; i < engine_threads; ++i) {
+    engine_executors.push_back(std::make_unique<ThreadExecutor>("pincer-engine"));
+    executors.push_back(engine_executors.back().get());
+  }
   // Sandboxes: the runtime, the pool, and the built-in tools that run in them.
   auto line_transport = http::MakeLineTransport();
   std::string sandboxd = config.sandboxd_bin;
@@ -112,7 +121,10 @@ int Serve(const Config& config) {
       log::Info("sandbox", "cgroup limits").Field("version", cg.version).Field("controllers", ctrls);
     }
   } else {
-    return Fail("PINCER_SANDBOX=docker is not available in this build yet");
+    auto made = engine_executors.front()->BlockOn(sandbox::docker::MakeDockerRuntime(
+        {config.docker_socket, config.data_dir + "/sandboxes-docker", sandboxd}, *http_client, *line_transport));
+    if (!made) return Fail(made.error().message);
+    runtime = std::move(*made);
   }
   sandbox::PoolOptions pool_options;
   pool_options.workspaces_dir = config.data_dir + "/workspaces";
@@ -128,14 +140,6 @@ int Serve(const Config& config) {
   for (auto& t : engine::tools::MakeBuiltinTools(pool)) tools.Add(std::move(t));
   if (config.enable_test_tools) {
     for (auto& t : engine::tools::MakeTestTools()) tools.Add(std::move(t));
-  }
-  size_t engine_threads = config.threads > 0 ? static_cast<size_t>(config.threads)
-                                             : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::unique_ptr<ThreadExecutor>> engine_executors;
-  std::vector<Executor*> executors;
-  for (size_t i = 0; i < engine_threads; ++i) {
-    engine_executors.push_back(std::make_unique<ThreadExecutor>("pincer-engine"));
-    executors.push_back(engine_executors.back().get());
   }
   engine::EventBus bus;
   engine::RunnerOptions runner_options;
