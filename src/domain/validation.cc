@@ -17,8 +17,11 @@ Error FieldErrors::ToError() const {
     message += (path.empty() ? "body" : path) + ": " + msg;
     json::object* node = &details;
     size_t start = 0;
+    int depth = 0;
     while (start <= path.size() && !path.empty()) {
-      size_t dot = path.find('.', start);
+      // Paths can carry user-chosen keys with dots in them: bound the tree's depth and keep
+      // the rest of the path as one key.
+      size_t dot = ++depth < 16 ? path.find('.', start) : std::string::npos;
       std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       json::value& child = (*node)[seg];
       if (!child.is_object()) child = json::object{{"_errors", json::array()}};
