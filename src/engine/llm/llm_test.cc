@@ -200,21 +200,28 @@ TEST(Retry, RetriesRetryableErrorsThenSucceeds) {
   ThreadExecutor ex;
   FlakyProvider p(2, Error(ErrorCode::kUnavailable, "provider_unavailable", "500"));
   std::promise<Result<Response>> done;
+  Request req;           // the coroutine keeps references: these outlive it
+  StreamHandler stream;
+  int resets = 0;
+  stream.on_retry = [&](int) { ++resets; };
   ex.Post([&] {
-    Spawn<Result<Response>>(CompleteWithRetry(p, {}, {}, nullptr, {3, std::chrono::milliseconds(1)}),
+    Spawn<Result<Response>>(CompleteWithRetry(p, req, stream, nullptr, {3, std::chrono::milliseconds(1)}),
                             [&](Result<Response> r) { done.set_value(std::move(r)); });
   });
   auto r = done.get_future().get();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(p.calls, 3);
+  EXPECT_EQ(resets, 2);  // delta readers are told to drop each failed attempt's text
 }
 
 TEST(Retry, GivesUpAndSaysHowOften) {
   ThreadExecutor ex;
   FlakyProvider p(10, Error(ErrorCode::kResourceExhausted, "provider_rate_limited", "slow down"));
   std::promise<Result<Response>> done;
+  Request req;
+  StreamHandler stream;
   ex.Post([&] {
-    Spawn<Result<Response>>(CompleteWithRetry(p, {}, {}, nullptr, {2, std::chrono::milliseconds(1)}),
+    Spawn<Result<Response>>(CompleteWithRetry(p, req, stream, nullptr, {2, std::chrono::milliseconds(1)}),
                             [&](Result<Response> r) { done.set_value(std::move(r)); });
   });
   auto r = done.get_future().get();
@@ -222,7 +229,7 @@ TEST(Retry, GivesUpAndSaysHowOften) {
   EXPECT_EQ(p.calls, 3);
   EXPECT_NE(r.error().message.find("gave up after 3 attempts"), std::string::npos);
   FlakyProvider fatal(5, Error(ErrorCode::kUnauthenticated, "provider_auth", "no"));
-  EXPECT_FALSE(SyncWait(CompleteWithRetry(fatal, {}, {}, nullptr, {3, std::chrono::milliseconds(1)})).has_value());
+  EXPECT_FALSE(SyncWait(CompleteWithRetry(fatal, req, stream, nullptr, {3, std::chrono::milliseconds(1)})).has_value());
   EXPECT_EQ(fatal.calls, 1);
 }
 

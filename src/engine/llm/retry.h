@@ -16,7 +16,8 @@ struct RetryPolicy {
   std::chrono::milliseconds max_delay{30'000};
 };
 
-// `attempts`, when non-null, receives the number of calls made.
+// `attempts`, when non-null, receives the number of calls made. `request` and `stream` are held
+// by reference until the task completes: they must outlive it.
 Task<Result<Response>> CompleteWithRetry(Provider& provider, const Request& request,
                                          const StreamHandler& stream, CancelToken* cancel,
                                          RetryPolicy policy, int* attempts = nullptr);
