@@ -147,6 +147,7 @@ int Serve(const Config& config) {
   runner_options.max_output_tokens = config.llm_max_tokens;
   runner_options.retry.max_retries = config.llm_max_retries;
   runner_options.retry.base_delay = std::chrono::milliseconds(config.llm_retry_base_ms);
+  runner_options.approval_timeout = std::chrono::milliseconds(config.approval_timeout_ms);
   engine::Runner runner(**store, bus, models, tools, prices, clock, executors, registry,
                         runner_options);
   engine::AuditLog audit(**store, clock);

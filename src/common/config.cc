@@ -119,6 +119,7 @@ const std::vector<SettingInfo>& Settings() {
       {"PINCER_SANDBOX_CPU_MILLIS", "sandbox-cpu-millis", "CPU limit per sandbox, 1000 = one core (1000)"},
       {"PINCER_SANDBOX_IMAGE", "sandbox-image", "Docker image for sandboxes (pincer-sandbox:bookworm)"},
       {"PINCER_DOCKER_SOCKET", "docker-socket", "Docker Engine API socket (/var/run/docker.sock)"},
+      {"PINCER_APPROVAL_TIMEOUT_MS", "approval-timeout-ms", "Deny tool approvals unanswered this long (0 = wait)"},
   };
   return kSettings;
 }
@@ -170,6 +171,7 @@ Result<Config> LoadConfig(
   RETURN_IF_ERROR(r.Int("PINCER_SANDBOX_CPU_MILLIS", 10, 1'000'000, c.sandbox_cpu_millis));
   RETURN_IF_ERROR(r.String("PINCER_SANDBOX_IMAGE", false, c.sandbox_image));
   RETURN_IF_ERROR(r.String("PINCER_DOCKER_SOCKET", false, c.docker_socket));
+  RETURN_IF_ERROR(r.Int("PINCER_APPROVAL_TIMEOUT_MS", 0, 86'400'000, c.approval_timeout_ms));
   return c;
 }
 

@@ -51,6 +51,7 @@ struct Config {
   int64_t sandbox_cpu_millis = 1000;      // PINCER_SANDBOX_CPU_MILLIS: 1000 = one core
   std::string sandbox_image = "pincer-sandbox:bookworm";  // PINCER_SANDBOX_IMAGE (docker)
   std::string docker_socket = "/var/run/docker.sock";     // PINCER_DOCKER_SOCKET
+  int64_t approval_timeout_ms = 0;  // PINCER_APPROVAL_TIMEOUT_MS: deny unanswered asks; 0 = wait
 };
 
 // One row per setting: the environment variable, the flag (without "--"), and help text.

@@ -57,6 +57,24 @@ class Builder {
       }
       return;
     }
+    if (t == "agent.tool_confirmation_request") {
+      PendingApproval a;
+      a.approval_id = Str(e.payload, "approval_id");
+      a.tool_call_id = Str(e.payload, "tool_call_id");
+      a.request_seq = e.seq;
+      state_.approvals[a.tool_call_id] = std::move(a);
+      return;
+    }
+    if (t == "user.tool_confirmation") {
+      std::string id = Str(e.payload, "approval_id");
+      for (auto& [tcid, a] : state_.approvals) {
+        if (a.approval_id == id) {
+          a.allow = Str(e.payload, "result") == "allow";
+          a.deny_message = Str(e.payload, "deny_message");
+        }
+      }
+      return;
+    }
     if (t == et::kAgentToolResult) {
       Flush(false);
       llm::Message m;
@@ -82,6 +100,7 @@ class Builder {
       state_.steps = 0;
       state_.model = Str(e.payload, "model");
       state_.thinking_level = Str(e.payload, "thinking_level");
+      state_.approvals.clear();
       return;
     }
     if (t == et::kStatusIdle || t == et::kStatusFailed) {

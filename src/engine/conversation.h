@@ -8,6 +8,8 @@
 // without a result by an earlier turn get a synthetic error result so the conversation stays
 // well-formed for providers.
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,15 @@
 #include "engine/llm/types.h"
 
 namespace pincer::engine {
+
+// A tool call of the current turn that waits (or waited) for the user's approval.
+struct PendingApproval {
+  std::string approval_id;
+  std::string tool_call_id;
+  int64_t request_seq = 0;
+  std::optional<bool> allow;  // set once the user (or the timeout) answered
+  std::string deny_message;
+};
 
 struct TurnState {
   std::vector<llm::Message> messages;
@@ -26,6 +37,7 @@ struct TurnState {
   int64_t last_step = 0;       // highest _step seen in the log
   std::string model;           // per-turn override from the user.message ("" = agent default)
   std::string thinking_level;  // per-turn override ("" = agent default)
+  std::map<std::string, PendingApproval> approvals;  // by tool_call_id, current turn only
 };
 
 TurnState ReplayLog(const std::vector<domain::Event>& events);

@@ -12,28 +12,6 @@ namespace pincer::engine {
 namespace et = domain::event_type;
 using store::Writer;
 
-namespace {
-
-constexpr size_t kMaxToolOutput = 100'000;
-
-// The session row if it still belongs to run `run_id`; kCancelled "superseded" otherwise.
-Result<domain::Session> Current(Writer& w, const std::string& sid, int64_t run_id) {
-  ASSIGN_OR_RETURN(auto got, w.GetSession(sid));
-  if (!got || !got->in_flight() || got->run_id != run_id) {
-    return Error(ErrorCode::kCancelled, "superseded", "the run was cancelled, replaced or deleted");
-  }
-  return std::move(*got);
-}
-
-std::string Truncate(std::string s) {
-  if (s.size() <= kMaxToolOutput) return s;
-  size_t cut = s.size() - kMaxToolOutput;
-  s.resize(kMaxToolOutput);
-  return s + "\n[output truncated: " + std::to_string(cut) + " more bytes]";
-}
-
-}  // namespace
-
 struct Runner::Driver {
   bool kicked = false;
   std::shared_ptr<CancelToken> cancel;
@@ -179,7 +157,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
   auto fail = [this, &sid, run_id](std::string message) -> Task<void> {
     run_failures_.With({}).Inc();
     auto r = co_await store_.Write([&](Writer& w) -> Result<void> {
-      ASSIGN_OR_RETURN(auto s, Current(w, sid, run_id));
+      ASSIGN_OR_RETURN(auto s, CurrentRun(w, sid, run_id));
       s.status = "failed";
       s.error = message;
       RETURN_IF_ERROR(w.ClearQueue(sid));
@@ -213,30 +191,31 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
   TurnState st = ReplayLog(*events);
   int64_t step_counter = st.last_step;
 
-  // Tool calls cut by a crash get an error result, never a silent re-run.
-  if (!st.dangling_tool_uses.empty()) {
-    std::vector<llm::Message> added;
-    auto r = co_await store_.Write([&](Writer& w) -> Result<void> {
-      ASSIGN_OR_RETURN(auto s, Current(w, sid, run_id));
-      for (const auto& use : st.dangling_tool_uses) {
-        const auto& p = use.payload;
-        std::string id = p.contains("tool_call_id") ? std::string(p.at("tool_call_id").as_string()) : "";
-        std::string name = p.contains("tool_name") ? std::string(p.at("tool_name").as_string()) : "";
-        std::string text = "the server restarted while this tool call was running; it may or may "
-                           "not have completed and was not run again";
-        RETURN_IF_ERROR(EmitEvent(w, bus_, s, ToolResultEvent(name, id, text, true, clock_.NowMs())));
-        llm::Message m;
-        m.role = llm::Message::Role::kTool;
-        m.tool_call_id = id;
-        m.tool_name = name;
-        m.text = text;
-        m.is_error = true;
-        added.push_back(std::move(m));
-      }
-      return w.UpdateSession(s);
-    });
-    if (!r) co_return;
-    for (auto& m : added) st.messages.push_back(std::move(m));
+  std::vector<tools::Tool*> allowed = tools_.ForAgent(spec.tools);
+  RunContext rc{sid, run_id, cancel, spec, allowed,
+                tools::ToolContext{sid, (*session)->agent_id, &cancel, env_id, network, ""}};
+
+  // Tool calls left without a result by a restart: one still waiting for (or refused by) the
+  // user carries on; one that may have started gets an error result, never a silent re-run.
+  for (const auto& use : st.dangling_tool_uses) {
+    llm::ToolCall call;
+    const auto& p = use.payload;
+    if (const auto* v = p.if_contains("tool_call_id"); v && v->is_string()) call.id = v->get_string();
+    if (const auto* v = p.if_contains("tool_name"); v && v->is_string()) call.name = v->get_string();
+    if (const auto* v = p.if_contains("tool_arguments"); v && v->is_object()) call.arguments = v->get_object();
+    auto approval = st.approvals.find(call.id);
+    std::optional<tools::ToolResult> result;
+    if (approval != st.approvals.end() && (!approval->second.allow || !*approval->second.allow)) {
+      result = co_await Dispatch(rc, call, &approval->second);
+      if (!result) co_return;
+    } else {
+      result = tools::ToolResult{"the server restarted while this tool call was running; it may or may "
+                                 "not have completed and was not run again",
+                                 true};
+    }
+    auto saved = co_await SaveToolResult(rc, call, std::move(*result));
+    if (!saved) co_return;
+    st.messages.push_back(std::move(*saved));
   }
 
   for (;;) {
@@ -245,7 +224,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
       // The turn is over: start the next queued message, or go idle.
       std::optional<domain::Event> next;
       auto r = co_await store_.Write([&](Writer& w) -> Result<void> {
-        ASSIGN_OR_RETURN(auto s, Current(w, sid, run_id));
+        ASSIGN_OR_RETURN(auto s, CurrentRun(w, sid, run_id));
         int64_t now = clock_.NowMs();
         ASSIGN_OR_RETURN(auto queued, w.PopQueue(sid));
         if (queued) {
@@ -289,7 +268,6 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     auto resolved = models_.Resolve(model);
     if (!resolved) co_return co_await fail(resolved.error().message);
 
-    std::vector<tools::Tool*> allowed = tools_.ForAgent(spec.tools);
     llm::Request req;
     req.model = resolved->model_id;
     req.system = spec.instructions;
@@ -316,7 +294,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     if (!resp->cost_reported) usage.cost_usd = prices_.Cost(model, usage);
     int64_t step = ++step_counter;
     auto persisted = co_await store_.Write([&](Writer& w) -> Result<void> {
-      ASSIGN_OR_RETURN(auto s, Current(w, sid, run_id));
+      ASSIGN_OR_RETURN(auto s, CurrentRun(w, sid, run_id));
       int64_t now = clock_.NowMs();
       for (auto& e : StepEvents(*resp, usage, model, step, now)) RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
       s.usage.Add(usage);
@@ -338,35 +316,11 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     }
 
     for (const auto& call : resp->tool_calls) {
-      tools::ToolResult result;
-      tools::Tool* tool = nullptr;
-      for (tools::Tool* t : allowed) {
-        if (t->spec().name == call.name) tool = t;
-      }
-      if (tool == nullptr) {
-        std::string names;
-        for (tools::Tool* t : allowed) names += (names.empty() ? "" : ", ") + t->spec().name;
-        result = {"unknown tool \"" + call.name + "\" (available: " + (names.empty() ? "none" : names) + ")", true};
-      } else {
-        tools::ToolContext ctx{sid, (*session)->agent_id, &cancel, env_id, network, ""};
-        result = co_await tool->Run(call.arguments, ctx);
-      }
-      tool_calls_.With({tool ? call.name : "unknown", result.is_error ? "error" : "ok"}).Inc();
-      if (cancel.cancelled()) co_return;
-      std::string content = result.content.empty() ? "(no output)" : Truncate(std::move(result.content));
-      auto saved = co_await store_.Write([&](Writer& w) -> Result<void> {
-        ASSIGN_OR_RETURN(auto s, Current(w, sid, run_id));
-        RETURN_IF_ERROR(EmitEvent(w, bus_, s, ToolResultEvent(call.name, call.id, content, result.is_error, clock_.NowMs())));
-        return w.UpdateSession(s);
-      });
+      auto result = co_await Dispatch(rc, call, nullptr);
+      if (!result) co_return;
+      auto saved = co_await SaveToolResult(rc, call, std::move(*result));
       if (!saved) co_return;
-      llm::Message m;
-      m.role = llm::Message::Role::kTool;
-      m.tool_call_id = call.id;
-      m.tool_name = call.name;
-      m.text = content;
-      m.is_error = result.is_error;
-      st.messages.push_back(std::move(m));
+      st.messages.push_back(std::move(*saved));
     }
   }
 }

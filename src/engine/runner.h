@@ -23,6 +23,8 @@
 #include "common/clock.h"
 #include "common/executor.h"
 #include "common/metrics.h"
+#include "engine/approvals.h"
+#include "engine/conversation.h"
 #include "engine/event_bus.h"
 #include "engine/llm/pricing.h"
 #include "engine/llm/registry.h"
@@ -36,6 +38,7 @@ struct RunnerOptions {
   int64_t max_steps = 50;         // model responses per turn
   int64_t max_output_tokens = 8192;
   llm::RetryPolicy retry;
+  std::chrono::milliseconds approval_timeout{0};  // 0 = wait for an answer indefinitely
 };
 
 class Runner {
@@ -59,7 +62,31 @@ class Runner {
 
   size_t active() const;
 
+  // Wakes the turn waiting on `approval_id` (after a user.tool_confirmation was persisted).
+  void NotifyApproval(const std::string& approval_id) { approvals_.Notify(approval_id); }
+
  private:
+  // What a run needs to execute tool calls (runner_tools.cc).
+  struct RunContext {
+    const std::string& sid;
+    int64_t run_id;
+    CancelToken& cancel;
+    const domain::AgentSpec& spec;
+    std::vector<tools::Tool*> allowed;
+    tools::ToolContext tool_ctx;
+  };
+  // Runs one tool call under the permission policy (asking when needed) and returns the
+  // result to persist; nullopt when the run was cancelled or superseded meanwhile.
+  Task<std::optional<tools::ToolResult>> Dispatch(RunContext& rc, const llm::ToolCall& call,
+                                                  const PendingApproval* existing);
+  // Waits for the answer to an approval request: {allow, deny message}; nullopt on cancel.
+  Task<std::optional<std::pair<bool, std::string>>> AwaitApproval(RunContext& rc,
+                                                                  std::string approval_id,
+                                                                  int64_t request_seq);
+  // Persists a tool result and returns it as a conversation message; nullopt if superseded.
+  Task<std::optional<llm::Message>> SaveToolResult(RunContext& rc, const llm::ToolCall& call,
+                                                   tools::ToolResult result);
+
   struct Driver;
   Task<void> Drive(std::string session_id);
   Task<void> ExecuteRun(const std::string& session_id, int64_t run_id, CancelToken& cancel);
@@ -79,6 +106,7 @@ class Runner {
   metrics::Family<metrics::Histogram>& turn_seconds_;
   metrics::Family<metrics::Counter>& tool_calls_;
 
+  ApprovalSignals approvals_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Driver>> drivers_;
   bool stopping_ = false;

@@ -162,6 +162,11 @@ class RunnerTest : public ::testing::Test {
     return out;
   }
 
+ public:
+  engine::Sessions* SessionsService() { return sessions_.get(); }
+  ThreadExecutor& ExecutorForTest() { return executor_; }
+
+ protected:
   fs::path dir_;
   FakeClock clock_;
   CallContext ctx_{"req_t", "anonymous"};
@@ -306,6 +311,84 @@ TEST_F(RunnerTest, RecoveryAnswersInterruptedToolsAndFinishesTheTurn) {
   // The provider saw the error result; the tool itself never ran again.
   ASSERT_EQ(provider_->requests().size(), 1u);
   EXPECT_TRUE(provider_->requests()[0].messages.back().is_error);
+}
+
+// Waits (via the bus) for an approval request and returns its approval id.
+std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid);
+
+TEST_F(RunnerTest, DenyPolicyRefusesTheToolWithoutRunningIt) {
+  std::string sid = NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_echo"]}})");
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push(ToolCall("test_echo", {{"text", "should not run"}}));
+  provider_->Push(Text("ok"));
+  ASSERT_TRUE(Post(sid, "go").has_value());
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  auto events = Events(sid);
+  ASSERT_EQ(events[3].type, "agent.tool_result");
+  EXPECT_TRUE(events[3].payload.at("is_error").as_bool());
+  EXPECT_NE(std::string(events[3].payload.at("content").as_string()).find("permission policy"), std::string::npos);
+}
+
+TEST_F(RunnerTest, AskPolicyParksTheTurnUntilAnswered) {
+  std::string sid = NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"always_ask"}})");
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push(ToolCall("test_echo", {{"text", "approved output"}}, "c1"));
+  provider_->Push(ToolCall("test_echo", {{"text", "refused output"}}, "c2"));
+  provider_->Push(Text("done"));
+  ASSERT_TRUE(Post(sid, "go").has_value());
+
+  std::string first = WaitForApproval(*this, sub, sid);
+  auto unknown = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", "apv_nope"}, {"result", "allow"}}, std::nullopt));
+  EXPECT_EQ(unknown.error().wire_code, "approval_not_found");
+  auto ok = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", first}, {"result", "allow"}}, std::nullopt));
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  auto twice = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", first}, {"result", "deny"}}, std::nullopt));
+  EXPECT_EQ(twice.error().wire_code, "approval_already_answered");
+
+  // The second call waits too; restart the server meanwhile: the ask survives.
+  std::string second = WaitForApproval(*this, sub, sid);
+  EXPECT_NE(first, second);
+  sub.reset();
+  Open();
+  sub = bus_.Subscribe(sid, false);
+  provider_->Push(Text("done"));
+  ASSERT_TRUE(runner_->Recover().has_value());
+  auto denied = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", second}, {"result", "deny"}, {"denyMessage", "not that"}}, std::nullopt));
+  ASSERT_TRUE(denied.has_value()) << denied.error().ToString();
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  std::vector<std::string> results;
+  for (const auto& e : Events(sid)) {
+    if (e.type == "agent.tool_result") results.push_back(std::string(e.payload.at("content").as_string()));
+  }
+  EXPECT_EQ(results, (std::vector<std::string>{"approved output", "denied by the user: not that"}));
+}
+
+std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid) {
+  for (int i = 0; i < 200; ++i) {
+    auto log = *t.SessionsService()->Events(sid, 0, 0);
+    for (const auto& e : log) {
+      if (e.type != "agent.tool_confirmation_request") continue;
+      bool answered = false;
+      auto later = *t.SessionsService()->Events(sid, e.seq, 0);
+      for (const auto& a : later) {
+        if (a.type == "user.tool_confirmation" && a.payload.at("approval_id").as_string() == e.id) answered = true;
+      }
+      if (!answered) return e.id;
+    }
+    std::promise<void> woke;
+    t.ExecutorForTest().Post([&] { Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
+                          co_await s->signal().Wait(std::chrono::milliseconds(100));
+                          w->set_value();
+                        }(sub.get(), &woke)); });
+    woke.get_future().wait();
+    sub->Drain();
+  }
+  std::string types;
+  auto log = *t.SessionsService()->Events(sid, 0, 0);
+  for (const auto& e : log) types += e.type + " ";
+  ADD_FAILURE() << "no pending approval; log: " << types << " status " << t.SessionsService()->Get(sid)->status
+                << " error " << t.SessionsService()->Get(sid)->error.value_or("");
+  return "";
 }
 
 }  // namespace

@@ -102,6 +102,22 @@ std::vector<domain::Event> StepEvents(const llm::Response& r, const domain::Usag
   return out;
 }
 
+Result<domain::Session> CurrentRun(store::Writer& w, const std::string& sid, int64_t run_id) {
+  ASSIGN_OR_RETURN(auto got, w.GetSession(sid));
+  if (!got || !got->in_flight() || got->run_id != run_id) {
+    return Error(ErrorCode::kCancelled, "superseded", "the run was cancelled, replaced or deleted");
+  }
+  return std::move(*got);
+}
+
+std::string TruncateToolOutput(std::string s) {
+  constexpr size_t kMax = 100'000;
+  if (s.size() <= kMax) return s;
+  size_t cut = s.size() - kMax;
+  s.resize(kMax);
+  return s + "\n[output truncated: " + std::to_string(cut) + " more bytes]";
+}
+
 FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text) {
   auto f = std::make_shared<Frame>();
   f->event = type;

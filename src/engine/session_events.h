@@ -31,6 +31,13 @@ domain::Event ToolResultEvent(const std::string& tool_name, const std::string& t
 std::vector<domain::Event> StepEvents(const llm::Response& response, const domain::Usage& usage,
                                       const std::string& model, int64_t step, int64_t now);
 
+// Inside a write: the session row if it still belongs to run `run_id` (in flight, same
+// run_id); kCancelled "superseded" after a cancel, a newer run, or a delete.
+Result<domain::Session> CurrentRun(store::Writer& w, const std::string& session_id, int64_t run_id);
+
+// Caps a tool's output for the log and the model (100,000 bytes plus a marker).
+std::string TruncateToolOutput(std::string s);
+
 // A transient (not persisted) frame.
 FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text);
 FramePtr TransientStatusFrame(const std::string& session_id, const std::string& status,

@@ -158,10 +158,7 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
     if (!t->is_string()) co_return InvalidArgument("type: expected string");
     type = t->get_string();
   }
-  if (type == "user.tool_confirmation") {
-    // No tool waits for confirmation without an always_ask policy, so no approval id exists.
-    co_return NotFound("approval_not_found", "no tool confirmation is pending with that id");
-  }
+  if (type == "user.tool_confirmation") co_return co_await Confirm(id, o);
   if (type != "user.message") {
     co_return InvalidArgument("type: must be one of user.message, user.tool_confirmation");
   }
@@ -217,6 +214,49 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
   events_posted_.With({type}).Inc();
   if (started) runner_.Kick(id);
   co_return reply;
+}
+
+Task<Result<json::object>> Sessions::Confirm(std::string id, const json::object& body) {
+  domain::FieldErrors errors;
+  domain::Checker c(body, errors);
+  auto approval = c.String("toolUseId", 1, 64, /*required=*/true);
+  auto result = c.Enum("result", {"allow", "deny"}, /*required=*/true);
+  std::optional<std::string> deny_message;
+  if (!c.IsNull("denyMessage")) deny_message = c.String("denyMessage", 0, 4096);
+  if (!errors.empty()) co_return errors.ToError();
+  auto r = co_await store_.Write([&](store::Writer& w) -> Result<void> {
+    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+    if (!got) return SessionNotFound();
+    domain::Session s = std::move(*got);
+    ASSIGN_OR_RETURN(auto seq, w.FindEventSeq(id, *approval));
+    if (!seq) return NotFound("approval_not_found", "no tool confirmation " + *approval + " in session " + id);
+    ASSIGN_OR_RETURN(auto after, w.ListEvents(id, *seq - 1, 0));
+    if (after.empty() || after.front().type != "agent.tool_confirmation_request") {
+      return NotFound("approval_not_found", "no tool confirmation " + *approval + " in session " + id);
+    }
+    for (const auto& e : after) {
+      if (e.type != "user.tool_confirmation") continue;
+      const auto* a = e.payload.if_contains("approval_id");
+      if (a && a->is_string() && a->get_string() == *approval) {
+        return Conflict("approval_already_answered", "tool confirmation " + *approval + " was already answered");
+      }
+    }
+    if (!s.in_flight()) {
+      return Conflict("session_not_running", "the turn that asked for " + *approval + " is no longer running");
+    }
+    domain::Event e;
+    e.type = "user.tool_confirmation";
+    e.created_at = clock_.NowMs();
+    e.payload["approval_id"] = *approval;
+    e.payload["result"] = *result;
+    if (deny_message && !deny_message->empty()) e.payload["deny_message"] = *deny_message;
+    RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+    return w.UpdateSession(s);
+  });
+  if (!r) co_return std::move(r).error();
+  events_posted_.With({"user.tool_confirmation"}).Inc();
+  runner_.NotifyApproval(*approval);
+  co_return json::object{{"session_id", id}, {"confirmed", true}};
 }
 
 Task<Result<json::object>> Sessions::Cancel(const CallContext& ctx, std::string id) {

@@ -62,6 +62,9 @@ class Sessions {
 
  private:
   void Decorate(domain::Session& s) const;
+  // user.tool_confirmation {toolUseId: approval id, result: allow|deny, denyMessage?}.
+  // 404 approval_not_found, 409 approval_already_answered / session_not_running.
+  Task<Result<json::object>> Confirm(std::string id, const json::object& body);
 
   store::Store& store_;
   AuditLog& audit_;
