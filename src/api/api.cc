@@ -2,6 +2,7 @@
 
 #include "api/error_mapping.h"
 #include "api/native/routes.h"
+#include "api/openai/routes.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -43,6 +44,7 @@ Api::Api(ApiDeps deps)
   native::AddAuditRoutes(router_, deps_);
   native::AddSessionRoutes(router_, deps_);
   native::AddFileRoutes(router_, deps_);
+  openai::AddChatRoutes(router_, deps_);
 }
 
 Task<http::Response> Api::Handle(http::Request& req) {

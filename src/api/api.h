@@ -17,6 +17,9 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "engine/agents.h"
+#include "engine/chat.h"
+#include "engine/llm/pricing.h"
+#include "engine/llm/registry.h"
 #include "engine/audit_log.h"
 #include "engine/environments.h"
 #include "engine/event_bus.h"
@@ -33,6 +36,9 @@ struct ApiDeps {
   engine::AuditLog& audit;
   engine::Sessions& sessions;
   engine::Files& files;
+  engine::ChatCompletions& chat;
+  llm::Registry& models;
+  const llm::PriceTable& prices;
   engine::EventBus& bus;
   metrics::Registry& metrics;
   Clock& clock;

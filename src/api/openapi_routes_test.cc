@@ -71,7 +71,9 @@ TEST(OpenApi, DocumentsExactlyTheServedRoutes) {
                         {&executor}, registry, {});
   engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
   engine::Files files(**store, audit, (dir / "ws").string());
-  Api api(ApiDeps{config, agents, envs, audit, sessions, files, bus, registry, clock, 0, "test", "test"});
+  engine::ChatCompletions chat(**store, agents, sessions, bus, clock);
+  Api api(ApiDeps{config, agents, envs, audit, sessions, files, chat, models, llm::PriceTable::Default(), bus,
+                  registry, clock, 0, "test", "test"});
 
   std::set<std::string> served;
   for (const auto& r : api.router().Routes()) served.insert(r.method + " " + ToSpecPath(r.pattern));

@@ -28,6 +28,7 @@
 #include "engine/llm/registry.h"
 #include "engine/runner.h"
 #include "engine/sessions.h"
+#include "engine/chat.h"
 #include "engine/files.h"
 #include "engine/tools/builtin.h"
 #include "engine/tools/tool.h"
@@ -155,6 +156,7 @@ int Serve(const Config& config) {
   engine::Environments environments(**store, audit, clock);
   engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry, &pool);
   engine::Files files(**store, audit, pool_options.workspaces_dir);
+  engine::ChatCompletions chat(**store, agents, sessions, bus, clock);
   pool.on_attached = [&bus](const std::string& sid, const sandbox::Attachment& a) {
     auto f = std::make_shared<engine::Frame>();
     f->event = "session.container_attached";
@@ -176,8 +178,8 @@ int Serve(const Config& config) {
     out += "# HELP sse_subscribers Open event streams.\n# TYPE sse_subscribers gauge\n";
     out += "sse_subscribers " + std::to_string(bus.subscriber_count()) + "\n";
   });
-  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, bus, registry,
-                            clock, start_ms, PINCER_VERSION, PINCER_COMMIT});
+  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, chat, models, prices,
+                            bus, registry, clock, start_ms, PINCER_VERSION, PINCER_COMMIT});
 
   http::ServerOptions options;
   options.host = config.host;

@@ -110,6 +110,11 @@ class Builder {
       state_.turn_complete = false;
       return;
     }
+    if (t == "session.context") {
+      std::string extra = Str(e.payload, "_system");
+      if (!extra.empty()) state_.extra_system += (state_.extra_system.empty() ? "" : "\n\n") + extra;
+      return;
+    }
     if (t == "session.compaction") {
       Flush(false);
       CloseDangling();

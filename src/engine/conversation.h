@@ -38,6 +38,7 @@ struct TurnState {
   std::string model;           // per-turn override from the user.message ("" = agent default)
   std::string thinking_level;  // per-turn override ("" = agent default)
   std::map<std::string, PendingApproval> approvals;  // by tool_call_id, current turn only
+  std::string extra_system;  // from session.context events: appended to the instructions
 };
 
 TurnState ReplayLog(const std::vector<domain::Event>& events);

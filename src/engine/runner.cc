@@ -271,6 +271,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     llm::Request req;
     req.model = resolved->model_id;
     req.system = spec.instructions;
+    if (!st.extra_system.empty()) req.system += (req.system.empty() ? "" : "\n\n") + st.extra_system;
     req.messages = st.messages;
     for (tools::Tool* t : allowed) req.tools.push_back(t->spec());
     req.thinking_level = st.thinking_level.empty() ? spec.thinking_level : st.thinking_level;

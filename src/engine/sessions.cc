@@ -147,7 +147,8 @@ Task<Result<void>> Sessions::Delete(const CallContext& ctx, std::string id) {
 
 Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::string id,
                                                const json::value& body,
-                                               std::optional<std::string> idempotency_key) {
+                                               std::optional<std::string> idempotency_key,
+                                               bool reject_if_busy) {
   (void)ctx;
   if (!body.is_object()) {
     co_return InvalidArgument(std::string("body: expected a JSON object, got ") + domain::JsonKindName(body));
@@ -188,6 +189,9 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
     ASSIGN_OR_RETURN(auto agent, w.GetAgentVersion(s.agent_id, s.agent_version));
     if (!agent) return AgentNotFound();
     RETURN_IF_ERROR(CheckQuota(s, agent->spec, now, &quota_kind));
+    if (s.in_flight() && reject_if_busy) {
+      return Conflict("session_busy", "session " + s.id + " is already running a turn");
+    }
     s.turns += 1;
     if (s.in_flight()) {
       RETURN_IF_ERROR(w.Enqueue(s.id, payload, now));
@@ -214,6 +218,38 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
   events_posted_.With({type}).Inc();
   if (started) runner_.Kick(id);
   co_return reply;
+}
+
+Task<Result<void>> Sessions::SeedHistory(std::string id, std::string system,
+                                         std::vector<std::pair<std::string, std::string>> history) {
+  co_return co_await store_.Write([&](store::Writer& w) -> Result<void> {
+    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+    if (!got) return SessionNotFound();
+    domain::Session s = std::move(*got);
+    int64_t now = clock_.NowMs();
+    if (!system.empty()) {
+      domain::Event e;
+      e.type = "session.context";
+      e.created_at = now;
+      e.payload["_system"] = system;
+      RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+    }
+    int64_t step = 0;
+    for (auto& [role, text] : history) {
+      domain::Event e;
+      e.created_at = now;
+      e.payload["content"] = text;
+      if (role == "assistant") {
+        e.type = domain::event_type::kAgentMessage;
+        e.payload["_step"] = ++step;
+        s.output = text;
+      } else {
+        e.type = domain::event_type::kUserMessage;
+      }
+      RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+    }
+    return w.UpdateSession(s);
+  });
 }
 
 Task<Result<json::object>> Sessions::Confirm(std::string id, const json::object& body) {

@@ -42,9 +42,15 @@ class Sessions {
   // Posts a user event. user.message: {content, model?, thinkingLevel?} → starts a turn
   // ({session_id, session_status:"starting", queued:false}) or queues it behind the running
   // one ({…, queued:true}). With `idempotency_key`, a repeat returns the first reply.
+  // With `reject_if_busy`, a running session answers 409 session_busy instead of queueing.
   Task<Result<json::object>> PostEvent(const CallContext& ctx, std::string id,
                                        const json::value& body,
-                                       std::optional<std::string> idempotency_key);
+                                       std::optional<std::string> idempotency_key,
+                                       bool reject_if_busy = false);
+  // Writes earlier conversation into a new, idle session without running a turn: `system`
+  // extends the agent's instructions; `history` is (role, text) with role user|assistant.
+  Task<Result<void>> SeedHistory(std::string id, std::string system,
+                                 std::vector<std::pair<std::string, std::string>> history);
   // Stops the running turn at once and drops queued messages.
   Task<Result<json::object>> Cancel(const CallContext& ctx, std::string id);
   // Summarises the conversation so far with the agent's model; later turns see the summary

@@ -46,6 +46,14 @@ const std::vector<Preset>& Presets() {
 Registry::Registry(http::HttpClient& client, EnvLookup env, LlmSettings settings)
     : client_(client), env_(std::move(env)), settings_(settings) {}
 
+bool Registry::Configured(const std::string& provider) {
+  {
+    std::lock_guard lock(mu_);
+    if (providers_.count(provider)) return true;
+  }
+  return Resolve(provider + "/probe").has_value();
+}
+
 void Registry::Override(std::string name, std::unique_ptr<Provider> provider) {
   std::lock_guard lock(mu_);
   providers_[std::move(name)] = std::move(provider);

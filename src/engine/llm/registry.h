@@ -51,6 +51,9 @@ class Registry {
   // "<KEY_ENV> is not set; cannot call <model>", "<PROVIDER>_BASE_URL is not set".
   Result<Resolved> Resolve(std::string_view model);
 
+  // True when models of `provider` can be called (known, with a key when one is required).
+  bool Configured(const std::string& provider);
+
   // Test seam: use `provider` for every model with prefix `name`.
   void Override(std::string name, std::unique_ptr<Provider> provider);
 
