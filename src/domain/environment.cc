@@ -151,6 +151,7 @@ std::string EnvironmentSpecToStorage(const Environment& env) {
   json::object o{{"description", env.description},
                  {"packages", PackagesToJson(env.packages)},
                  {"networking", NetworkingToJson(env.networking)}};
+  if (!env.metadata.empty()) o["metadata"] = env.metadata;
   return ToJson(o);
 }
 
@@ -159,6 +160,7 @@ Result<void> EnvironmentSpecFromStorage(std::string_view text, Environment& env)
   if (!parsed || !parsed->is_object()) return Internal("stored environment spec is not an object");
   const json::object& o = parsed->get_object();
   if (auto* d = o.if_contains("description"); d && d->is_string()) env.description = d->get_string();
+  if (auto* m = o.if_contains("metadata"); m && m->is_object()) env.metadata = m->get_object();
   if (auto* p = o.if_contains("packages"); p && p->is_object()) {
     Packages pk;
     for (const auto& m : kManagers) {
@@ -194,6 +196,8 @@ json::object EnvironmentToJson(const Environment& env) {
   o["packages"] = PackagesToJson(env.packages);
   o["networking"] = NetworkingToJson(env.networking);
   o["created_at"] = env.created_at;
+  if (!env.metadata.empty()) o["metadata"] = env.metadata;
+  if (env.archived_at) o["archived_at"] = *env.archived_at;
   return o;
 }
 

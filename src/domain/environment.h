@@ -33,7 +33,10 @@ struct Environment {
   std::string description;
   std::optional<Packages> packages;
   Networking networking;
+  json::object metadata;
   int64_t created_at = 0;
+  std::optional<int64_t> updated_at;
+  std::optional<int64_t> archived_at;
 };
 
 // Validates a create body. `allowedHosts` entries must be host names or "*." wildcards

@@ -30,6 +30,9 @@ json::object SessionToJson(const Session& s) {
   o["container_id"] = OrNull(s.container_id);
   o["container_name"] = OrNull(s.container_name);
   o["parent_session_id"] = OrNull(s.parent_session_id);
+  if (s.title) o["title"] = *s.title;
+  if (!s.metadata.empty()) o["metadata"] = s.metadata;
+  if (s.archived_at) o["archived_at"] = *s.archived_at;
   return o;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 
@@ -52,6 +53,11 @@ struct Session {
   std::optional<std::string> parent_session_id;
   std::optional<std::string> vault_id;
   int64_t next_seq = 1;
+  std::optional<std::string> title;
+  json::object metadata;
+  std::vector<std::string> vault_ids;
+  std::optional<int64_t> updated_at;
+  std::optional<int64_t> archived_at;
 
   // The live sandbox, when one is attached (not persisted; filled in by the engine).
   std::optional<int64_t> boot_ms;

@@ -22,6 +22,7 @@
 #include "domain/audit.h"
 #include "domain/environment.h"
 #include "domain/session.h"
+#include "domain/vault.h"
 
 namespace pincer::store {
 
@@ -60,6 +61,13 @@ class Reader {
 
   virtual Result<std::optional<domain::Environment>> GetEnvironment(std::string_view id) = 0;
   virtual Result<Page<domain::Environment>> ListEnvironments(const PageRequest& page) = 0;
+  virtual Result<std::optional<domain::Environment>> FindEnvironmentByName(std::string_view name) = 0;
+
+  virtual Result<std::optional<domain::Vault>> GetVault(std::string_view id) = 0;
+  virtual Result<Page<domain::Vault>> ListVaults(const PageRequest& page) = 0;
+  virtual Result<std::optional<domain::Credential>> GetCredential(std::string_view id) = 0;
+  virtual Result<Page<domain::Credential>> ListCredentials(std::string_view vault_id,
+                                                         const PageRequest& page) = 0;
 
   // Newest first (ts DESC, id DESC).
   virtual Result<Page<domain::AuditEvent>> ListAudit(const AuditQuery& query) = 0;
@@ -109,6 +117,12 @@ class Writer : public Reader {
   virtual Result<bool> DeleteAgent(std::string_view id) = 0;
 
   virtual Result<void> InsertEnvironment(const domain::Environment& env) = 0;
+  // Writes name, spec, updated_at and archived_at.
+  virtual Result<void> UpdateEnvironment(const domain::Environment& env) = 0;
+  virtual Result<void> PutVault(const domain::Vault& vault) = 0;  // insert or replace
+  virtual Result<bool> DeleteVault(std::string_view id) = 0;
+  virtual Result<void> PutCredential(const domain::Credential& credential) = 0;
+  virtual Result<bool> DeleteCredential(std::string_view id) = 0;
   virtual Result<bool> DeleteEnvironment(std::string_view id) = 0;
 
   // Assigns the id.

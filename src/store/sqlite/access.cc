@@ -16,12 +16,14 @@ Result<domain::Agent> AgentFromRow(const Query& q) {
 }
 
 Result<domain::Environment> EnvironmentFromRow(const Query& q) {
-  // Columns: id, name, spec, created_at
+  // Columns: id, name, spec, created_at, updated_at, archived_at
   domain::Environment e;
   e.id = q.Text(0);
   e.name = q.Text(1);
   RETURN_IF_ERROR(domain::EnvironmentSpecFromStorage(q.Text(2), e));
   e.created_at = q.Int(3);
+  e.updated_at = q.OptInt(4);
+  e.archived_at = q.OptInt(5);
   return e;
 }
 
@@ -94,7 +96,7 @@ Result<std::vector<domain::Agent>> Access::ListAgentVersions(std::string_view id
 
 Result<std::optional<domain::Environment>> Access::GetEnvironment(std::string_view id) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, name, spec, created_at FROM environments WHERE id = ?"));
+      "SELECT id, name, spec, created_at, updated_at, archived_at FROM environments WHERE id = ?"));
   q.Bind(1, id);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<domain::Environment>();
@@ -108,7 +110,7 @@ Result<Page<domain::Environment>> Access::ListEnvironments(const PageRequest& pa
     ASSIGN_OR_RETURN(after_seq, CursorSeq("SELECT seq FROM environments WHERE id = ?", page.after));
   }
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, name, spec, created_at FROM environments WHERE seq > ? ORDER BY seq LIMIT ?"));
+      "SELECT id, name, spec, created_at, updated_at, archived_at FROM environments WHERE seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, after_seq).Bind(2, page.limit > 0 ? page.limit + 1 : int64_t{-1});
   return ReadPage<domain::Environment>(q, page.limit, EnvironmentFromRow,
                                        [](const domain::Environment& e) { return e.id; });

@@ -18,6 +18,16 @@ class Access final : public Writer {
   Result<std::vector<domain::Agent>> ListAgentVersions(std::string_view id) override;
   Result<std::optional<domain::Environment>> GetEnvironment(std::string_view id) override;
   Result<Page<domain::Environment>> ListEnvironments(const PageRequest& page) override;
+  Result<std::optional<domain::Environment>> FindEnvironmentByName(std::string_view name) override;
+  Result<std::optional<domain::Vault>> GetVault(std::string_view id) override;
+  Result<Page<domain::Vault>> ListVaults(const PageRequest& page) override;
+  Result<std::optional<domain::Credential>> GetCredential(std::string_view id) override;
+  Result<Page<domain::Credential>> ListCredentials(std::string_view vault_id, const PageRequest& page) override;
+  Result<void> UpdateEnvironment(const domain::Environment& env) override;
+  Result<void> PutVault(const domain::Vault& vault) override;
+  Result<bool> DeleteVault(std::string_view id) override;
+  Result<void> PutCredential(const domain::Credential& credential) override;
+  Result<bool> DeleteCredential(std::string_view id) override;
   Result<Page<domain::AuditEvent>> ListAudit(const AuditQuery& query) override;
 
   Result<void> InsertAgent(const domain::Agent& agent) override;

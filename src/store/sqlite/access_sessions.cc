@@ -9,7 +9,8 @@ namespace {
 constexpr const char* kSessionColumns =
     "id, agent_id, agent_version, environment_id, status, run_id, error, output, turns,"
     " tokens_in, tokens_out, cache_read, cache_write, cost_usd, created_at, last_event_at,"
-    " ephemeral, parent_session_id, vault_id, next_seq";
+    " ephemeral, parent_session_id, vault_id, next_seq, title, metadata, vault_ids, updated_at,"
+    " archived_at";
 
 std::optional<std::string> OptText(const Query& q, int col) {
   return q.IsNull(col) ? std::nullopt : std::optional<std::string>(q.Text(col));
@@ -37,6 +38,15 @@ Result<domain::Session> SessionFromRow(const Query& q) {
   s.parent_session_id = OptText(q, 17);
   s.vault_id = OptText(q, 18);
   s.next_seq = q.Int(19);
+  s.title = OptText(q, 20);
+  if (auto m = ParseJson(q.Text(21), 64); m && m->is_object()) s.metadata = std::move(m->get_object());
+  if (auto v = ParseJson(q.Text(22), 8); v && v->is_array()) {
+    for (const auto& id : v->get_array()) {
+      if (id.is_string()) s.vault_ids.emplace_back(id.get_string());
+    }
+  }
+  s.updated_at = q.OptInt(23);
+  s.archived_at = q.OptInt(24);
   return s;
 }
 
@@ -57,6 +67,12 @@ Result<domain::Event> EventFromRow(const Query& q) {
 template <typename T>
 Query& BindOpt(Query& q, int i, const std::optional<T>& v) {
   return v ? q.Bind(i, *v) : q.BindNull(i);
+}
+
+json::array VaultIds(const domain::Session& s) {
+  json::array a;
+  for (const auto& id : s.vault_ids) a.emplace_back(json::string(id));
+  return a;
 }
 
 Result<std::vector<std::string>> Ids(Query& q) {
@@ -192,8 +208,9 @@ Result<std::optional<std::pair<int, std::string>>> Access::GetIdempotentReply(
 Result<void> Access::InsertSession(const domain::Session& s) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
       "INSERT INTO sessions(id, agent_id, agent_version, environment_id, status, run_id, error,"
-      " output, turns, created_at, last_event_at, ephemeral, parent_session_id, vault_id, next_seq)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      " output, turns, created_at, last_event_at, ephemeral, parent_session_id, vault_id, next_seq,"
+      " title, metadata, vault_ids, updated_at, archived_at)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, s.id).Bind(2, s.agent_id).Bind(3, s.agent_version);
   BindOpt(q, 4, s.environment_id).Bind(5, s.status).Bind(6, s.run_id);
   BindOpt(q, 7, s.error);
@@ -201,6 +218,9 @@ Result<void> Access::InsertSession(const domain::Session& s) {
   BindOpt(q, 11, s.last_event_at).Bind(12, int64_t{s.ephemeral ? 1 : 0});
   BindOpt(q, 13, s.parent_session_id);
   BindOpt(q, 14, s.vault_id).Bind(15, s.next_seq);
+  BindOpt(q, 16, s.title).Bind(17, ToJson(s.metadata)).Bind(18, ToJson(VaultIds(s)));
+  BindOpt(q, 19, s.updated_at);
+  BindOpt(q, 20, s.archived_at);
   return q.Run();
 }
 
@@ -208,12 +228,16 @@ Result<void> Access::UpdateSession(const domain::Session& s) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
       "UPDATE sessions SET status = ?, run_id = ?, error = ?, output = ?, turns = ?,"
       " tokens_in = ?, tokens_out = ?, cache_read = ?, cache_write = ?, cost_usd = ?,"
-      " last_event_at = ?, next_seq = ? WHERE id = ?"));
+      " last_event_at = ?, next_seq = ?, title = ?, metadata = ?, updated_at = ?, archived_at = ?"
+      " WHERE id = ?"));
   q.Bind(1, s.status).Bind(2, s.run_id);
   BindOpt(q, 3, s.error);
   BindOpt(q, 4, s.output).Bind(5, s.turns).Bind(6, s.usage.input).Bind(7, s.usage.output)
       .Bind(8, s.usage.cache_read).Bind(9, s.usage.cache_write).Bind(10, s.usage.cost_usd);
-  BindOpt(q, 11, s.last_event_at).Bind(12, s.next_seq).Bind(13, s.id);
+  BindOpt(q, 11, s.last_event_at).Bind(12, s.next_seq);
+  BindOpt(q, 13, s.title).Bind(14, ToJson(s.metadata));
+  BindOpt(q, 15, s.updated_at);
+  BindOpt(q, 16, s.archived_at).Bind(17, s.id);
   RETURN_IF_ERROR(q.Run());
   if (conn_->Changes() != 1) return NotFound("session_not_found", "session not found");
   return Ok();
