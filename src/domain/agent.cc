@@ -210,6 +210,15 @@ void AppendSpec(const AgentSpec& s, json::object& o) {
   }
   o["thinking_level"] = s.thinking_level;
   o["channels"] = s.channels;
+  if (s.description) o["description"] = *s.description;
+  if (!s.metadata.empty()) o["metadata"] = s.metadata;
+  if (!s.custom_tools.empty()) {
+    json::array tools;
+    for (const auto& t : s.custom_tools) {
+      tools.emplace_back(json::object{{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
+    }
+    o["custom_tools"] = std::move(tools);
+  }
 }
 
 }  // namespace
@@ -246,6 +255,7 @@ Result<AgentUpdate> ParseAgentUpdate(const json::value& body, const AgentSpec& c
 std::string AgentSpecToStorage(const AgentSpec& spec) {
   json::object o;
   AppendSpec(spec, o);
+  if (!spec.dialect.empty()) o["dialect"] = spec.dialect;
   return ToJson(o);
 }
 
@@ -285,6 +295,20 @@ Result<AgentSpec> AgentSpecFromStorage(std::string_view text) {
   }
   if (auto* v = o.if_contains("thinking_level"); v && v->is_string()) s.thinking_level = v->get_string();
   if (auto* v = o.if_contains("channels"); v && v->is_object()) s.channels = v->get_object();
+  if (auto* v = o.if_contains("description"); v && v->is_string()) s.description = std::string(v->get_string());
+  if (auto* v = o.if_contains("metadata"); v && v->is_object()) s.metadata = v->get_object();
+  if (auto* v = o.if_contains("custom_tools"); v && v->is_array()) {
+    for (const auto& t : v->get_array()) {
+      if (!t.is_object()) return Internal("stored agent spec: custom tool is not an object");
+      const auto& to = t.get_object();
+      CustomTool tool;
+      if (auto* n = to.if_contains("name"); n && n->is_string()) tool.name = n->get_string();
+      if (auto* d = to.if_contains("description"); d && d->is_string()) tool.description = d->get_string();
+      if (auto* i = to.if_contains("input_schema"); i && i->is_object()) tool.input_schema = i->get_object();
+      s.custom_tools.push_back(std::move(tool));
+    }
+  }
+  if (auto* v = o.if_contains("dialect"); v && v->is_object()) s.dialect = v->get_object();
   return s;
 }
 

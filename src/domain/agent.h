@@ -29,6 +29,17 @@ struct Quota {
   std::optional<int64_t> max_wall_duration_ms;
 };
 
+// A client-executed tool (Anthropic dialect "custom" tools): the model may call it; the turn
+// then waits for the client's user.custom_tool_result.
+struct CustomTool {
+  std::string name;
+  std::string description;
+  json::object input_schema;
+};
+
+// `tools` holding only this name means "no built-in tools" (an empty list means all of them).
+inline constexpr char kNoBuiltinTools[] = "none";
+
 // The versioned part of an agent.
 struct AgentSpec {
   std::string model;
@@ -42,6 +53,13 @@ struct AgentSpec {
   json::object mcp_servers;  // name -> server config, echoed as given
   std::optional<Quota> quota;
   json::object channels;  // echoed as given; default {"telegram":{"enabled":false}}
+  // Set through the Anthropic dialect (absent from native responses when empty).
+  std::optional<std::string> description;
+  json::object metadata;  // string -> string
+  std::vector<CustomTool> custom_tools;
+  // Dialect-only settings kept so responses echo them (model speed, skills, toolset defaults,
+  // MCP toolsets); they do not change behaviour.
+  json::object dialect;
 };
 
 struct Agent {

@@ -18,9 +18,13 @@ Result<domain::Agent> Require(Result<std::optional<domain::Agent>> got) {
 Task<Result<domain::Agent>> Agents::Create(const CallContext& ctx, const json::value& body) {
   auto spec = domain::ParseAgentCreate(body);
   if (!spec) co_return co_await audit_.Reject(ctx, "agent.create", "", spec.error());
+  co_return co_await CreateSpec(ctx, std::move(*spec));
+}
+
+Task<Result<domain::Agent>> Agents::CreateSpec(const CallContext& ctx, domain::AgentSpec spec) {
   domain::Agent agent;
   agent.id = NewId(domain::kAgentIdPrefix);
-  agent.spec = std::move(*spec);
+  agent.spec = std::move(spec);
   agent.version = 1;
   agent.created_at = agent.updated_at = clock_.NowMs();
   CO_RETURN_IF_ERROR(co_await audit_.Mutate(
@@ -34,6 +38,15 @@ Task<Result<domain::Agent>> Agents::Create(const CallContext& ctx, const json::v
 Result<domain::Agent> Agents::Get(std::string_view id) {
   if (!IsValidId(id, domain::kAgentIdPrefix)) return AgentNotFound();
   return Require(store_.Read()->GetAgent(id));
+}
+
+Result<domain::Agent> Agents::GetVersion(std::string_view id, int64_t version) {
+  if (!IsValidId(id, domain::kAgentIdPrefix)) return AgentNotFound();
+  ASSIGN_OR_RETURN(auto got, store_.Read()->GetAgentVersion(id, version));
+  if (got) return std::move(*got);
+  ASSIGN_OR_RETURN(auto latest, store_.Read()->GetAgent(id));
+  if (!latest) return AgentNotFound();
+  return NotFound("agent_version_not_found", "agent " + std::string(id) + " has no version " + std::to_string(version));
 }
 
 Result<store::Page<domain::Agent>> Agents::List(const store::PageRequest& page) {
@@ -50,9 +63,19 @@ Result<std::vector<domain::Agent>> Agents::Versions(std::string_view id) {
 Task<Result<domain::Agent>> Agents::Update(const CallContext& ctx, std::string id,
                                            const json::value& body) {
   // Validate the body on its own first so a bad body is a 400 whatever the agent's state.
-  if (auto valid = domain::ParseAgentUpdate(body, domain::AgentSpec{}); !valid) {
-    co_return co_await audit_.Reject(ctx, "agent.update", id, valid.error());
-  }
+  auto valid = domain::ParseAgentUpdate(body, domain::AgentSpec{});
+  if (!valid) co_return co_await audit_.Reject(ctx, "agent.update", id, valid.error());
+  std::function<Result<void>(domain::AgentSpec&)> apply = [&body](domain::AgentSpec& spec) -> Result<void> {
+    ASSIGN_OR_RETURN(auto update, domain::ParseAgentUpdate(body, spec));
+    spec = std::move(update.spec);
+    return Ok();
+  };
+  co_return co_await Modify(ctx, std::move(id), valid->expected_version, std::move(apply));
+}
+
+Task<Result<domain::Agent>> Agents::Modify(const CallContext& ctx, std::string id,
+                                           std::optional<int64_t> expected_version,
+                                           std::function<Result<void>(domain::AgentSpec&)> apply) {
   if (!IsValidId(id, domain::kAgentIdPrefix)) {
     co_return co_await audit_.Reject(ctx, "agent.update", id, AgentNotFound());
   }
@@ -64,20 +87,21 @@ Task<Result<domain::Agent>> Agents::Update(const CallContext& ctx, std::string i
         if (current.archived_at) {
           return Conflict("agent_archived", "archived agents cannot be updated");
         }
-        ASSIGN_OR_RETURN(auto update, domain::ParseAgentUpdate(body, current.spec));
-        if (update.expected_version != current.version) {
+        if (expected_version && *expected_version != current.version) {
           return Conflict("version_conflict",
                           "expected version " + std::to_string(current.version) + ", got " +
-                              std::to_string(update.expected_version));
+                              std::to_string(*expected_version));
         }
-        if (domain::SameSpec(update.spec, current.spec)) {
+        domain::AgentSpec spec = current.spec;
+        RETURN_IF_ERROR(apply(spec));
+        if (domain::SameSpec(spec, current.spec)) {
           entry.metadata["noop"] = true;
           entry.metadata["new_version"] = current.version;
           result = std::move(current);
           return Ok();
         }
         result = std::move(current);
-        result.spec = std::move(update.spec);
+        result.spec = std::move(spec);
         result.version += 1;
         result.updated_at = std::max(now, result.updated_at);
         entry.metadata["new_version"] = result.version;

@@ -29,7 +29,8 @@ class Builder {
  private:
   void Apply(const Event& e) {
     const std::string& t = e.type;
-    if (t == et::kAgentThinking || t == et::kAgentMessage || t == et::kAgentToolUse) {
+    if (t == et::kAgentThinking || t == et::kAgentMessage || t == et::kAgentToolUse ||
+        t == "agent.custom_tool_use") {
       int64_t step = Int(e.payload, "_step");
       if (!assistant_ || step != assistant_step_) {
         Flush(false);
@@ -55,6 +56,10 @@ class Builder {
         assistant_->tool_calls.push_back(std::move(call));
         pending_.push_back(e);
       }
+      return;
+    }
+    if (t == "session.requires_action") {
+      state_.client_asked.insert(Str(e.payload, "tool_call_id"));
       return;
     }
     if (t == "agent.tool_confirmation_request") {
@@ -101,6 +106,7 @@ class Builder {
       state_.model = Str(e.payload, "model");
       state_.thinking_level = Str(e.payload, "thinking_level");
       state_.approvals.clear();
+      state_.client_asked.clear();
       return;
     }
     if (t == et::kStatusIdle || t == et::kStatusFailed) {

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct TurnState {
   std::string model;           // per-turn override from the user.message ("" = agent default)
   std::string thinking_level;  // per-turn override ("" = agent default)
   std::map<std::string, PendingApproval> approvals;  // by tool_call_id, current turn only
+  std::set<std::string> client_asked;  // tool_call_ids of custom tool calls put to the client
   std::string extra_system;  // from session.context events: appended to the instructions
 };
 

@@ -203,9 +203,13 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     if (const auto* v = p.if_contains("tool_call_id"); v && v->is_string()) call.id = v->get_string();
     if (const auto* v = p.if_contains("tool_name"); v && v->is_string()) call.name = v->get_string();
     if (const auto* v = p.if_contains("tool_arguments"); v && v->is_object()) call.arguments = v->get_object();
+    rc.use_events[call.id] = use.id;
     auto approval = st.approvals.find(call.id);
     std::optional<tools::ToolResult> result;
-    if (approval != st.approvals.end() && (!approval->second.allow || !*approval->second.allow)) {
+    if (use.type == "agent.custom_tool_use") {
+      result = co_await AwaitCustomTool(rc, call, st.client_asked.count(call.id) > 0, use.seq);
+      if (!result) co_return;
+    } else if (approval != st.approvals.end() && (!approval->second.allow || !*approval->second.allow)) {
       result = co_await Dispatch(rc, call, &approval->second);
       if (!result) co_return;
     } else {
@@ -274,6 +278,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     if (!st.extra_system.empty()) req.system += (req.system.empty() ? "" : "\n\n") + st.extra_system;
     req.messages = st.messages;
     for (tools::Tool* t : allowed) req.tools.push_back(t->spec());
+    for (const auto& t : spec.custom_tools) req.tools.push_back(llm::ToolSpec{t.name, t.description, t.input_schema});
     req.thinking_level = st.thinking_level.empty() ? spec.thinking_level : st.thinking_level;
     req.max_tokens = options_.max_output_tokens;
 
@@ -297,7 +302,9 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     auto persisted = co_await store_.Write([&](Writer& w) -> Result<void> {
       ASSIGN_OR_RETURN(auto s, CurrentRun(w, sid, run_id));
       int64_t now = clock_.NowMs();
-      for (auto& e : StepEvents(*resp, usage, model, step, now)) RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+      auto step_events = StepEvents(*resp, usage, model, step, now);
+      AnnotateToolUses(rc, step_events);
+      for (auto& e : step_events) RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
       s.usage.Add(usage);
       if (!resp->text.empty()) s.output = resp->text;
       return w.UpdateSession(s);

@@ -74,7 +74,12 @@ class Runner {
     const domain::AgentSpec& spec;
     std::vector<tools::Tool*> allowed;
     tools::ToolContext tool_ctx;
+    // tool_call_id -> id of the agent.tool_use / agent.custom_tool_use event that carried it.
+    std::map<std::string, std::string> use_events;
   };
+  // Gives each tool-use event of a model response its id (recorded in rc.use_events), its
+  // evaluated_permission, and the agent.custom_tool_use type for the agent's custom tools.
+  void AnnotateToolUses(RunContext& rc, std::vector<domain::Event>& events) const;
   // Runs one tool call under the permission policy (asking when needed) and returns the
   // result to persist; nullopt when the run was cancelled or superseded meanwhile.
   Task<std::optional<tools::ToolResult>> Dispatch(RunContext& rc, const llm::ToolCall& call,
@@ -83,6 +88,16 @@ class Runner {
   Task<std::optional<std::pair<bool, std::string>>> AwaitApproval(RunContext& rc,
                                                                   std::string approval_id,
                                                                   int64_t request_seq);
+  // Runs a custom tool call: asks the client (session.requires_action, unless `asked`) and
+  // waits for its user.custom_tool_result; nullopt on cancel.
+  Task<std::optional<tools::ToolResult>> AwaitCustomTool(RunContext& rc, const llm::ToolCall& call,
+                                                         bool asked, int64_t after_seq);
+  // Waits for the first event of `type` after `after_seq` whose `field` equals `key`. After
+  // PINCER_APPROVAL_TIMEOUT_MS it persists `on_timeout` (stamped with the time) instead and
+  // returns that. Returns the answering event's payload; nullopt on cancel or supersede.
+  Task<std::optional<json::object>> AwaitAnswer(RunContext& rc, std::string key, int64_t after_seq,
+                                                std::string type, std::string field,
+                                                domain::Event on_timeout);
   // Persists a tool result and returns it as a conversation message; nullopt if superseded.
   Task<std::optional<llm::Message>> SaveToolResult(RunContext& rc, const llm::ToolCall& call,
                                                    tools::ToolResult result);

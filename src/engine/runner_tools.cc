@@ -10,8 +10,43 @@ namespace pincer::engine {
 
 using store::Writer;
 
+namespace {
+
+bool IsCustom(const domain::AgentSpec& spec, const std::string& name) {
+  for (const auto& t : spec.custom_tools) {
+    if (t.name == name) return true;
+  }
+  return false;
+}
+
+std::string Str(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+void Runner::AnnotateToolUses(RunContext& rc, std::vector<domain::Event>& events) const {
+  for (auto& e : events) {
+    if (e.type != domain::event_type::kAgentToolUse) continue;
+    std::string name = Str(e.payload, "tool_name");
+    if (e.id.empty()) e.id = NewId(domain::kEventIdPrefix);
+    rc.use_events[Str(e.payload, "tool_call_id")] = e.id;
+    if (IsCustom(rc.spec, name)) {
+      e.type = "agent.custom_tool_use";
+      continue;
+    }
+    switch (DecidePolicy(rc.spec.permission_policy, name)) {
+      case PolicyDecision::kAllow: e.payload["evaluated_permission"] = "allow"; break;
+      case PolicyDecision::kDeny: e.payload["evaluated_permission"] = "deny"; break;
+      case PolicyDecision::kAsk: e.payload["evaluated_permission"] = "ask"; break;
+    }
+  }
+}
+
 Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const llm::ToolCall& call,
                                                         const PendingApproval* existing) {
+  if (IsCustom(rc.spec, call.name)) co_return co_await AwaitCustomTool(rc, call, false, 0);
   tools::Tool* tool = nullptr;
   for (tools::Tool* t : rc.allowed) {
     if (t->spec().name == call.name) tool = t;
@@ -46,6 +81,9 @@ Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const ll
         e.payload["tool_name"] = call.name;
         e.payload["tool_call_id"] = call.id;
         e.payload["tool_arguments"] = call.arguments;
+        if (auto use = rc.use_events.find(call.id); use != rc.use_events.end()) {
+          e.payload["tool_use_event_id"] = use->second;
+        }
         RETURN_IF_ERROR(EmitEvent(w, bus_, s, e));
         request_seq = s.next_seq - 1;
         return w.UpdateSession(s);
@@ -69,47 +107,87 @@ Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const ll
 Task<std::optional<std::pair<bool, std::string>>> Runner::AwaitApproval(RunContext& rc,
                                                                         std::string approval_id,
                                                                         int64_t request_seq) {
-  auto signal = approvals_.Get(approval_id);
+  domain::Event on_timeout;
+  on_timeout.type = "user.tool_confirmation";
+  on_timeout.payload["approval_id"] = approval_id;
+  on_timeout.payload["result"] = "deny";
+  on_timeout.payload["deny_message"] = "no answer within " + std::to_string(options_.approval_timeout.count()) +
+                                       " ms (PINCER_APPROVAL_TIMEOUT_MS)";
+  on_timeout.payload["timed_out"] = true;
+  auto answer = co_await AwaitAnswer(rc, approval_id, request_seq, "user.tool_confirmation", "approval_id",
+                                     std::move(on_timeout));
+  if (!answer) co_return std::nullopt;
+  co_return std::make_pair(Str(*answer, "result") == "allow", Str(*answer, "deny_message"));
+}
+
+Task<std::optional<tools::ToolResult>> Runner::AwaitCustomTool(RunContext& rc, const llm::ToolCall& call,
+                                                               bool asked, int64_t after_seq) {
+  std::string use_id = rc.use_events.count(call.id) ? rc.use_events[call.id] : std::string();
+  if (use_id.empty()) co_return tools::ToolResult{"custom tool call without its event", true};
+  if (!asked) {
+    auto r = co_await store_.Write([&](Writer& w) -> Result<void> {
+      ASSIGN_OR_RETURN(auto s, CurrentRun(w, rc.sid, rc.run_id));
+      domain::Event e;
+      e.type = "session.requires_action";
+      e.created_at = clock_.NowMs();
+      e.payload["event_ids"] = json::array{json::value(use_id)};
+      e.payload["tool_call_id"] = call.id;
+      e.payload["tool_name"] = call.name;
+      RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+      after_seq = s.next_seq - 1;
+      return w.UpdateSession(s);
+    });
+    if (!r) co_return std::nullopt;
+  }
+  domain::Event on_timeout;
+  on_timeout.type = "user.custom_tool_result";
+  on_timeout.payload["custom_tool_use_id"] = use_id;
+  on_timeout.payload["tool_call_id"] = call.id;
+  on_timeout.payload["content"] = "no result from the client within " +
+                                  std::to_string(options_.approval_timeout.count()) + " ms (PINCER_APPROVAL_TIMEOUT_MS)";
+  on_timeout.payload["is_error"] = true;
+  on_timeout.payload["timed_out"] = true;
+  auto answer = co_await AwaitAnswer(rc, use_id, after_seq, "user.custom_tool_result", "custom_tool_use_id",
+                                     std::move(on_timeout));
+  if (!answer) co_return std::nullopt;
+  const auto* err = answer->if_contains("is_error");
+  tool_calls_.With({"custom", err && err->is_bool() && err->get_bool() ? "error" : "ok"}).Inc();
+  co_return tools::ToolResult{Str(*answer, "content"), err && err->is_bool() && err->get_bool()};
+}
+
+Task<std::optional<json::object>> Runner::AwaitAnswer(RunContext& rc, std::string key, int64_t after_seq,
+                                                      std::string type, std::string field,
+                                                      domain::Event on_timeout) {
+  auto signal = approvals_.Get(key);
   auto reg = rc.cancel.OnCancel([signal] { signal->Notify(); });
   int64_t deadline = options_.approval_timeout.count() > 0 ? clock_.NowMs() + options_.approval_timeout.count() : 0;
-  std::optional<std::pair<bool, std::string>> answer;
+  std::optional<json::object> answer;
   for (;;) {
-    auto events = store_.Read()->ListEvents(rc.sid, request_seq, 0);
+    auto events = store_.Read()->ListEvents(rc.sid, after_seq, 0);
     if (events) {
       for (const auto& e : *events) {
-        if (e.type != "user.tool_confirmation") continue;
-        const auto* id = e.payload.if_contains("approval_id");
-        if (!id || !id->is_string() || id->get_string() != approval_id) continue;
-        const auto* result = e.payload.if_contains("result");
-        const auto* msg = e.payload.if_contains("deny_message");
-        answer = std::make_pair(result && result->is_string() && result->get_string() == "allow",
-                                msg && msg->is_string() ? std::string(msg->get_string()) : std::string());
+        if (e.type == type && Str(e.payload, field) == key) {
+          answer = e.payload;
+          break;
+        }
       }
     }
     if (answer || rc.cancel.cancelled()) break;
     int64_t now = clock_.NowMs();
     if (deadline > 0 && now >= deadline) {
-      std::string why = "no answer within " + std::to_string(options_.approval_timeout.count()) +
-                        " ms (PINCER_APPROVAL_TIMEOUT_MS)";
+      on_timeout.created_at = now;
       auto timed_out = co_await store_.Write([&](Writer& w) -> Result<void> {
         ASSIGN_OR_RETURN(auto s, CurrentRun(w, rc.sid, rc.run_id));
-        domain::Event e;
-        e.type = "user.tool_confirmation";
-        e.created_at = now;
-        e.payload["approval_id"] = approval_id;
-        e.payload["result"] = "deny";
-        e.payload["deny_message"] = why;
-        e.payload["timed_out"] = true;
-        RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+        RETURN_IF_ERROR(EmitEvent(w, bus_, s, on_timeout));
         return w.UpdateSession(s);
       });
-      if (timed_out) answer = std::make_pair(false, why);
+      if (timed_out) answer = on_timeout.payload;
       break;
     }
     int64_t wait = deadline > 0 ? std::min<int64_t>(deadline - now, 60'000) : 60'000;
     co_await signal->Wait(std::chrono::milliseconds(wait));
   }
-  approvals_.Forget(approval_id);
+  approvals_.Forget(key);
   if (rc.cancel.cancelled()) co_return std::nullopt;
   co_return answer;
 }
@@ -119,7 +197,10 @@ Task<std::optional<llm::Message>> Runner::SaveToolResult(RunContext& rc, const l
   std::string content = result.content.empty() ? "(no output)" : TruncateToolOutput(std::move(result.content));
   auto saved = co_await store_.Write([&](Writer& w) -> Result<void> {
     ASSIGN_OR_RETURN(auto s, CurrentRun(w, rc.sid, rc.run_id));
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, ToolResultEvent(call.name, call.id, content, result.is_error, clock_.NowMs())));
+    domain::Event e = ToolResultEvent(call.name, call.id, content, result.is_error, clock_.NowMs());
+    if (auto use = rc.use_events.find(call.id); use != rc.use_events.end()) e.payload["tool_use_event_id"] = use->second;
+    if (IsCustom(rc.spec, call.name)) e.payload["custom"] = true;
+    RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
     return w.UpdateSession(s);
   });
   if (!saved) co_return std::nullopt;

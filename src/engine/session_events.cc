@@ -36,7 +36,8 @@ domain::Event UserMessageEvent(const json::object& payload, int64_t now) {
   domain::Event e;
   e.type = et::kUserMessage;
   e.created_at = now;
-  for (const char* k : {"content", "model", "thinking_level"}) {
+  if (const auto* id = payload.if_contains("_event_id"); id && id->is_string()) e.id = id->get_string();
+  for (const char* k : {"content", "content_blocks", "model", "thinking_level"}) {
     if (const auto* v = payload.if_contains(k)) e.payload[k] = *v;
   }
   return e;

@@ -22,7 +22,8 @@ Result<void> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session
 // session.status_<status> with optional stop_reason / error.
 domain::Event StatusEvent(const std::string& status, int64_t now, std::string stop_reason = "",
                           std::string error = "");
-// user.message from a queue/post payload {"content", "model"?, "thinking_level"?}.
+// user.message from a queue/post payload {"content", "content_blocks"?, "model"?,
+// "thinking_level"?, "_event_id"? (the event's id, assigned when it was posted)}.
 domain::Event UserMessageEvent(const json::object& payload, int64_t now);
 domain::Event ToolResultEvent(const std::string& tool_name, const std::string& tool_call_id,
                               const std::string& content, bool is_error, int64_t now);

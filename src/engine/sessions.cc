@@ -48,34 +48,58 @@ Sessions::Sessions(store::Store& store, AuditLog& audit, EventBus& bus, Runner& 
 Task<Result<domain::Session>> Sessions::Create(const CallContext& ctx, const json::value& body,
                                                std::string id, bool ephemeral) {
   domain::FieldErrors errors;
-  std::optional<std::string> agent_id, env_id, vault_id;
+  SessionRequest request;
   if (!body.is_object()) {
     errors.Add("", std::string("expected a JSON object, got ") + domain::JsonKindName(body));
   } else {
     domain::Checker c(body.get_object(), errors);
-    agent_id = c.String("agentId", 1, 64, /*required=*/true);
-    if (!c.IsNull("environmentId")) env_id = c.String("environmentId", 1, 64);
-    if (!c.IsNull("vaultId")) vault_id = c.String("vaultId", 1, 64);
+    if (auto agent = c.String("agentId", 1, 64, /*required=*/true)) request.agent_id = *agent;
+    if (!c.IsNull("environmentId")) request.environment_id = c.String("environmentId", 1, 64);
+    if (!c.IsNull("vaultId")) request.vault_id = c.String("vaultId", 1, 64);
   }
   if (!errors.empty()) co_return co_await audit_.Reject(ctx, "session.create", "", errors.ToError());
+  co_return co_await CreateFrom(ctx, std::move(request), std::move(id), ephemeral);
+}
 
+Task<Result<domain::Session>> Sessions::CreateFrom(const CallContext& ctx, SessionRequest request,
+                                                   std::string id, bool ephemeral) {
   domain::Session s;
   s.id = id.empty() ? NewId(domain::kSessionIdPrefix) : std::move(id);
-  s.agent_id = *agent_id;
-  s.environment_id = env_id;
-  s.vault_id = vault_id;
+  s.agent_id = std::move(request.agent_id);
+  s.environment_id = std::move(request.environment_id);
+  s.vault_id = std::move(request.vault_id);
+  s.title = std::move(request.title);
+  s.metadata = std::move(request.metadata);
+  s.vault_ids = std::move(request.vault_ids);
   s.ephemeral = ephemeral;
   s.created_at = clock_.NowMs();
+  s.updated_at = s.created_at;
   auto r = co_await audit_.Mutate(ctx, "session.create", s.id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
     ASSIGN_OR_RETURN(auto agent, w.GetAgent(s.agent_id));
     if (!agent) return AgentNotFound();
     if (agent->archived_at) return Conflict("agent_archived", "archived agents cannot start new sessions");
     s.agent_version = agent->version;
+    if (request.agent_version && *request.agent_version != agent->version) {
+      ASSIGN_OR_RETURN(auto pinned, w.GetAgentVersion(s.agent_id, *request.agent_version));
+      if (!pinned) {
+        return NotFound("agent_version_not_found", "agent " + s.agent_id + " has no version " +
+                                                       std::to_string(*request.agent_version));
+      }
+      s.agent_version = *request.agent_version;
+    }
     if (s.environment_id) {
       ASSIGN_OR_RETURN(auto env, w.GetEnvironment(*s.environment_id));
       if (!env) return NotFound("environment_not_found", "environment " + *s.environment_id + " not found");
+      if (env->archived_at) {
+        return Conflict("environment_archived", "environment " + *s.environment_id + " is archived");
+      }
     }
-    if (s.vault_id) return NotFound("vault_not_found", "vault " + *s.vault_id + " not found");
+    std::vector<std::string> vaults = s.vault_ids;
+    if (s.vault_id) vaults.push_back(*s.vault_id);
+    for (const auto& v : vaults) {
+      ASSIGN_OR_RETURN(auto vault, w.GetVault(v));
+      if (!vault) return NotFound("vault_not_found", "vault " + v + " not found");
+    }
     ASSIGN_OR_RETURN(auto existing, w.GetSession(s.id));
     if (existing) return Conflict("session_exists", "session " + s.id + " already exists");
     entry.metadata["agent_id"] = s.agent_id;
@@ -149,7 +173,6 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
                                                const json::value& body,
                                                std::optional<std::string> idempotency_key,
                                                bool reject_if_busy) {
-  (void)ctx;
   if (!body.is_object()) {
     co_return InvalidArgument(std::string("body: expected a JSON object, got ") + domain::JsonKindName(body));
   }
@@ -159,16 +182,34 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
     if (!t->is_string()) co_return InvalidArgument("type: expected string");
     type = t->get_string();
   }
-  if (type == "user.tool_confirmation") co_return co_await Confirm(id, o);
+  if (type == "user.tool_confirmation") co_return co_await ConfirmNative(id, o);
+  if (type == "user.custom_tool_result") co_return co_await CustomToolResultNative(id, o);
+  if (type == "user.interrupt") {
+    CO_ASSIGN_OR_RETURN(auto e, co_await Interrupt(ctx, id));
+    co_return json::object{{"session_id", id}, {"event_id", e.id}, {"interrupted", true}};
+  }
   if (type != "user.message") {
-    co_return InvalidArgument("type: must be one of user.message, user.tool_confirmation");
+    co_return InvalidArgument(
+        "type: must be one of user.message, user.tool_confirmation, user.custom_tool_result, user.interrupt");
   }
   CO_ASSIGN_OR_RETURN(json::object payload, ParseUserMessage(o));
+  CO_ASSIGN_OR_RETURN(auto posted, co_await PostMessage(ctx, std::move(id), std::move(payload),
+                                                        std::move(idempotency_key), reject_if_busy));
+  co_return json::object{{"session_id", posted.event.session_id},
+                         {"session_status", posted.session_status},
+                         {"queued", posted.queued}};
+}
+
+Task<Result<PostedEvent>> Sessions::PostMessage(const CallContext& ctx, std::string id,
+                                                json::object payload,
+                                                std::optional<std::string> idempotency_key,
+                                                bool reject_if_busy) {
+  (void)ctx;
   if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 256)) {
     co_return InvalidArgument("Idempotency-Key: must be 1..256 characters");
   }
-
-  json::object reply;
+  if (!payload.contains("_event_id")) payload["_event_id"] = NewId(domain::kEventIdPrefix);
+  PostedEvent posted;
   bool started = false;
   std::string quota_kind;
   int64_t now = clock_.NowMs();
@@ -178,7 +219,12 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
       if (prior) {
         auto parsed = ParseJson(prior->second);
         if (parsed && parsed->is_object()) {
-          reply = std::move(parsed->get_object());
+          const auto& o = parsed->get_object();
+          posted.event.session_id = id;
+          if (const auto* st = o.if_contains("session_status"); st && st->is_string()) posted.session_status = st->get_string();
+          if (const auto* q = o.if_contains("queued"); q && q->is_bool()) posted.queued = q->get_bool();
+          if (const auto* e = o.if_contains("event_id"); e && e->is_string()) posted.event.id = e->get_string();
+          posted.event.type = domain::event_type::kUserMessage;
           return Ok();
         }
       }
@@ -186,6 +232,7 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
     ASSIGN_OR_RETURN(auto got, w.GetSession(id));
     if (!got) return SessionNotFound();
     domain::Session s = std::move(*got);
+    if (s.archived_at) return Conflict("session_archived", "session " + s.id + " is archived");
     ASSIGN_OR_RETURN(auto agent, w.GetAgentVersion(s.agent_id, s.agent_version));
     if (!agent) return AgentNotFound();
     RETURN_IF_ERROR(CheckQuota(s, agent->spec, now, &quota_kind));
@@ -193,20 +240,27 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
       return Conflict("session_busy", "session " + s.id + " is already running a turn");
     }
     s.turns += 1;
+    domain::Event event = UserMessageEvent(payload, now);
+    event.session_id = s.id;
     if (s.in_flight()) {
       RETURN_IF_ERROR(w.Enqueue(s.id, payload, now));
-      reply = json::object{{"session_id", s.id}, {"session_status", s.status}, {"queued", true}};
+      posted.queued = true;
+      posted.session_status = s.status;
     } else {
       s.status = "starting";
       s.error.reset();
       s.run_id += 1;
-      RETURN_IF_ERROR(EmitEvent(w, bus_, s, UserMessageEvent(payload, now)));
+      RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
+      event.seq = s.next_seq - 1;
       w.OnCommit([this, sid = s.id, now] { bus_.Publish(sid, TransientStatusFrame(sid, "starting", now)); });
-      reply = json::object{{"session_id", s.id}, {"session_status", "starting"}, {"queued", false}};
+      posted.session_status = "starting";
       started = true;
     }
+    posted.event = std::move(event);
     RETURN_IF_ERROR(w.UpdateSession(s));
     if (idempotency_key) {
+      json::object reply{{"session_id", s.id}, {"session_status", posted.session_status},
+                         {"queued", posted.queued}, {"event_id", posted.event.id}};
       RETURN_IF_ERROR(w.PutIdempotentReply(s.id, *idempotency_key, 200, ToJson(reply), now));
     }
     return Ok();
@@ -215,9 +269,9 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
     if (r.error().wire_code == "quota_exceeded") quota_rejections_.With({quota_kind}).Inc();
     co_return std::move(r).error();
   }
-  events_posted_.With({type}).Inc();
+  events_posted_.With({"user.message"}).Inc();
   if (started) runner_.Kick(id);
-  co_return reply;
+  co_return posted;
 }
 
 Task<Result<void>> Sessions::SeedHistory(std::string id, std::string system,
@@ -250,49 +304,6 @@ Task<Result<void>> Sessions::SeedHistory(std::string id, std::string system,
     }
     return w.UpdateSession(s);
   });
-}
-
-Task<Result<json::object>> Sessions::Confirm(std::string id, const json::object& body) {
-  domain::FieldErrors errors;
-  domain::Checker c(body, errors);
-  auto approval = c.String("toolUseId", 1, 64, /*required=*/true);
-  auto result = c.Enum("result", {"allow", "deny"}, /*required=*/true);
-  std::optional<std::string> deny_message;
-  if (!c.IsNull("denyMessage")) deny_message = c.String("denyMessage", 0, 4096);
-  if (!errors.empty()) co_return errors.ToError();
-  auto r = co_await store_.Write([&](store::Writer& w) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
-    if (!got) return SessionNotFound();
-    domain::Session s = std::move(*got);
-    ASSIGN_OR_RETURN(auto seq, w.FindEventSeq(id, *approval));
-    if (!seq) return NotFound("approval_not_found", "no tool confirmation " + *approval + " in session " + id);
-    ASSIGN_OR_RETURN(auto after, w.ListEvents(id, *seq - 1, 0));
-    if (after.empty() || after.front().type != "agent.tool_confirmation_request") {
-      return NotFound("approval_not_found", "no tool confirmation " + *approval + " in session " + id);
-    }
-    for (const auto& e : after) {
-      if (e.type != "user.tool_confirmation") continue;
-      const auto* a = e.payload.if_contains("approval_id");
-      if (a && a->is_string() && a->get_string() == *approval) {
-        return Conflict("approval_already_answered", "tool confirmation " + *approval + " was already answered");
-      }
-    }
-    if (!s.in_flight()) {
-      return Conflict("session_not_running", "the turn that asked for " + *approval + " is no longer running");
-    }
-    domain::Event e;
-    e.type = "user.tool_confirmation";
-    e.created_at = clock_.NowMs();
-    e.payload["approval_id"] = *approval;
-    e.payload["result"] = *result;
-    if (deny_message && !deny_message->empty()) e.payload["deny_message"] = *deny_message;
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
-    return w.UpdateSession(s);
-  });
-  if (!r) co_return std::move(r).error();
-  events_posted_.With({"user.tool_confirmation"}).Inc();
-  runner_.NotifyApproval(*approval);
-  co_return json::object{{"session_id", id}, {"confirmed", true}};
 }
 
 Task<Result<json::object>> Sessions::Cancel(const CallContext& ctx, std::string id) {

@@ -7,8 +7,10 @@
 // agent_archived, session_not_running, session_busy (409); quota_exceeded (429);
 // invalid_request (400).
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -24,6 +26,25 @@
 
 namespace pincer::engine {
 
+// A new session, in engine terms (both dialects parse into this).
+struct SessionRequest {
+  std::string agent_id;
+  std::optional<int64_t> agent_version;  // absent = the latest version
+  std::optional<std::string> environment_id;
+  std::optional<std::string> vault_id;  // native single vault
+  std::optional<std::string> title;
+  json::object metadata;
+  std::vector<std::string> vault_ids;
+};
+
+// The outcome of posting a user event: the event as stored (or, for a queued message, as it
+// will be stored: same id, seq 0) and whether it waits behind a running turn.
+struct PostedEvent {
+  domain::Event event;
+  bool queued = false;
+  std::string session_status;
+};
+
 class Sessions {
  public:
   // `pool` may be null (no sandboxes: tests of the loop alone).
@@ -35,6 +56,16 @@ class Sessions {
   // sticky keys); empty = generated.
   Task<Result<domain::Session>> Create(const CallContext& ctx, const json::value& body,
                                        std::string id = {}, bool ephemeral = false);
+  // Creates from a parsed request. 404 agent/agent version/environment/vault not found, 409
+  // agent_archived / environment_archived.
+  Task<Result<domain::Session>> CreateFrom(const CallContext& ctx, SessionRequest request,
+                                           std::string id = {}, bool ephemeral = false);
+  // Applies `apply` (title, metadata) to the stored session. 409 session_archived.
+  Task<Result<domain::Session>> Modify(const CallContext& ctx, std::string id,
+                                       std::function<Result<void>(domain::Session&)> apply);
+  // Makes the session read-only: new events are refused (409 session_archived). A running turn
+  // is interrupted first. Archiving twice is a no-op.
+  Task<Result<domain::Session>> Archive(const CallContext& ctx, std::string id);
   Result<domain::Session> Get(std::string_view id);
   Result<store::Page<domain::Session>> List(const store::PageRequest& page);
   Task<Result<void>> Delete(const CallContext& ctx, std::string id);
@@ -47,6 +78,28 @@ class Sessions {
                                        const json::value& body,
                                        std::optional<std::string> idempotency_key,
                                        bool reject_if_busy = false);
+  // Posts a validated user.message payload {content, content_blocks?, model?,
+  // thinking_level?, _event_id?} (see PostEvent for the semantics).
+  Task<Result<PostedEvent>> PostMessage(const CallContext& ctx, std::string id, json::object payload,
+                                        std::optional<std::string> idempotency_key,
+                                        bool reject_if_busy);
+  // Answers a tool confirmation request. `tool_use_id` is the approval id or the id of the
+  // agent.tool_use event that asked. 404 approval_not_found, 409 approval_already_answered /
+  // session_not_running.
+  Task<Result<domain::Event>> Confirm(std::string id, std::string tool_use_id, bool allow,
+                                      std::string deny_message);
+  // Answers an agent.custom_tool_use event with the client's result. 404
+  // custom_tool_use_not_found, 409 custom_tool_use_already_answered / session_not_running.
+  Task<Result<domain::Event>> CustomToolResult(std::string id, std::string custom_tool_use_id,
+                                               std::string content, bool is_error,
+                                               json::array blocks);
+  // user.interrupt: records the interrupt and stops the running turn (dropping queued
+  // messages); on an idle session it is only recorded.
+  Task<Result<domain::Event>> Interrupt(const CallContext& ctx, std::string id);
+  // True when the session's turn is parked waiting for the client (a confirmation or a custom
+  // tool result): the Anthropic dialect shows such sessions as idle.
+  bool AwaitingClient(const domain::Session& s);
+
   // Writes earlier conversation into a new, idle session without running a turn: `system`
   // extends the agent's instructions; `history` is (role, text) with role user|assistant.
   Task<Result<void>> SeedHistory(std::string id, std::string system,
@@ -68,9 +121,10 @@ class Sessions {
 
  private:
   void Decorate(domain::Session& s) const;
-  // user.tool_confirmation {toolUseId: approval id, result: allow|deny, denyMessage?}.
-  // 404 approval_not_found, 409 approval_already_answered / session_not_running.
-  Task<Result<json::object>> Confirm(std::string id, const json::object& body);
+  // Native bodies: user.tool_confirmation {toolUseId, result, denyMessage?} and
+  // user.custom_tool_result {customToolUseId, content, isError?}.
+  Task<Result<json::object>> ConfirmNative(std::string id, const json::object& body);
+  Task<Result<json::object>> CustomToolResultNative(std::string id, const json::object& body);
 
   store::Store& store_;
   AuditLog& audit_;

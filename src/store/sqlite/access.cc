@@ -208,9 +208,9 @@ Result<bool> Access::DeleteAgent(std::string_view id) {
 
 Result<void> Access::InsertEnvironment(const domain::Environment& e) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "INSERT INTO environments(id, name, spec, created_at) VALUES (?, ?, ?, ?)"));
+      "INSERT INTO environments(id, name, spec, created_at, updated_at, archived_at) VALUES (?, ?, ?, ?, ?, ?)"));
   return q.Bind(1, e.id).Bind(2, e.name).Bind(3, domain::EnvironmentSpecToStorage(e))
-      .Bind(4, e.created_at).Run();
+      .Bind(4, e.created_at).Bind(5, e.updated_at).Bind(6, e.archived_at).Run();
 }
 
 Result<bool> Access::DeleteEnvironment(std::string_view id) {
