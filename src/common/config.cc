@@ -120,6 +120,7 @@ const std::vector<SettingInfo>& Settings() {
       {"PINCER_SANDBOX_IMAGE", "sandbox-image", "Docker image for sandboxes (pincer-sandbox:bookworm)"},
       {"PINCER_DOCKER_SOCKET", "docker-socket", "Docker Engine API socket (/var/run/docker.sock)"},
       {"PINCER_APPROVAL_TIMEOUT_MS", "approval-timeout-ms", "Deny tool approvals unanswered this long (0 = wait)"},
+      {"PINCER_VAULT_KEY", "vault-key", "64 hex chars sealing vault secrets (default: <data dir>/vault.key)"},
   };
   return kSettings;
 }
@@ -172,6 +173,11 @@ Result<Config> LoadConfig(
   RETURN_IF_ERROR(r.String("PINCER_SANDBOX_IMAGE", false, c.sandbox_image));
   RETURN_IF_ERROR(r.String("PINCER_DOCKER_SOCKET", false, c.docker_socket));
   RETURN_IF_ERROR(r.Int("PINCER_APPROVAL_TIMEOUT_MS", 0, 86'400'000, c.approval_timeout_ms));
+  RETURN_IF_ERROR(r.String("PINCER_VAULT_KEY", true, c.vault_key));
+  if (!c.vault_key.empty() && (c.vault_key.size() != 64 ||
+                               c.vault_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    return InvalidArgument("PINCER_VAULT_KEY (--vault-key) must be 64 hexadecimal characters (32 bytes)");
+  }
   return c;
 }
 

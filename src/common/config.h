@@ -52,6 +52,9 @@ struct Config {
   std::string sandbox_image = "pincer-sandbox:bookworm";  // PINCER_SANDBOX_IMAGE (docker)
   std::string docker_socket = "/var/run/docker.sock";     // PINCER_DOCKER_SOCKET
   int64_t approval_timeout_ms = 0;  // PINCER_APPROVAL_TIMEOUT_MS: deny unanswered asks; 0 = wait
+  // PINCER_VAULT_KEY: 64 hex characters (AES-256 key sealing vault secrets); empty = a key file
+  // <data_dir>/vault.key created on first start.
+  std::string vault_key;
 };
 
 // One row per setting: the environment variable, the flag (without "--"), and help text.

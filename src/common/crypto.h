@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.h"
+
 namespace pincer {
 
 // Lowercase hex SHA-256 of `data` (64 characters).
@@ -20,5 +22,15 @@ void RandomBytes(void* out, size_t n);
 
 // n random lowercase hex characters.
 std::string RandomHex(size_t n);
+
+// AES-256-GCM. `key` is 32 bytes. Seal returns nonce(12) || ciphertext || tag(16) as lowercase
+// hex; Open reverses it and fails (kInvalidArgument "sealed_data_invalid") when the data was
+// altered or sealed with another key.
+std::string Seal(std::string_view key, std::string_view plaintext);
+Result<std::string> Open(std::string_view key, std::string_view sealed_hex);
+
+// Hex encoding helpers; FromHex fails on odd length or non-hex characters.
+std::string ToHex(std::string_view bytes);
+Result<std::string> FromHex(std::string_view hex);
 
 }  // namespace pincer

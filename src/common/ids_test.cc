@@ -55,3 +55,35 @@ TEST(Crypto, ConstantTimeEquals) {
 
 }  // namespace
 }  // namespace pincer
+
+namespace pincer {
+namespace {
+
+TEST(Crypto, SealOpensWithTheSameKeyOnly) {
+  std::string key(32, 'k');
+  std::string sealed = Seal(key, "the secret token");
+  EXPECT_EQ(sealed.find("secret"), std::string::npos);
+  EXPECT_EQ(sealed.size(), 2 * (12 + 16 + 16));
+  auto opened = Open(key, sealed);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  EXPECT_EQ(*opened, "the secret token");
+  EXPECT_NE(Seal(key, "the secret token"), sealed);  // fresh nonce each time
+
+  EXPECT_FALSE(static_cast<bool>(Open(std::string(32, 'x'), sealed)));
+  std::string tampered = sealed;
+  tampered[30] = tampered[30] == '0' ? '1' : '0';
+  EXPECT_FALSE(static_cast<bool>(Open(key, tampered)));
+  EXPECT_FALSE(static_cast<bool>(Open(key, "zz")));
+  EXPECT_FALSE(static_cast<bool>(Open(key, sealed.substr(0, 20))));
+}
+
+TEST(Crypto, HexRoundTrip) {
+  std::string bytes("\x00\x01\xfe\xff", 4);
+  EXPECT_EQ(ToHex(bytes), "0001feff");
+  EXPECT_EQ(*FromHex("0001FEff"), bytes);
+  EXPECT_FALSE(static_cast<bool>(FromHex("abc")));
+  EXPECT_FALSE(static_cast<bool>(FromHex("zz")));
+}
+
+}  // namespace
+}  // namespace pincer

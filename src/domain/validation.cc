@@ -208,4 +208,73 @@ void Checker::Strict(const std::vector<std::string>& allowed) {
   }
 }
 
+namespace {
+constexpr size_t kMaxMetadataPairs = 16;
+constexpr size_t kMaxMetadataKey = 64;
+constexpr size_t kMaxMetadataValue = 512;
+
+void CheckMetadataPair(std::string_view key, const json::value& value, const std::string& path,
+                       bool allow_null, FieldErrors& errors) {
+  std::string at = path + "." + std::string(key);
+  if (key.empty() || key.size() > kMaxMetadataKey) {
+    errors.Add(at, "metadata keys must be 1.." + std::to_string(kMaxMetadataKey) + " bytes");
+  }
+  if (value.is_null() && allow_null) return;
+  if (!value.is_string()) {
+    errors.Add(at, std::string("expected string, got ") + JsonKindName(value));
+  } else if (value.get_string().size() > kMaxMetadataValue) {
+    errors.Add(at, "metadata values must be at most " + std::to_string(kMaxMetadataValue) + " bytes");
+  }
+}
+}  // namespace
+
+std::optional<json::object> CheckMetadata(const json::value& v, const std::string& path,
+                                          FieldErrors& errors) {
+  if (!v.is_object()) {
+    errors.Add(path, std::string("expected object, got ") + JsonKindName(v));
+    return std::nullopt;
+  }
+  const json::object& o = v.get_object();
+  if (o.size() > kMaxMetadataPairs) {
+    errors.Add(path, "at most " + std::to_string(kMaxMetadataPairs) + " pairs");
+    return std::nullopt;
+  }
+  FieldErrors local;
+  for (const auto& kv : o) CheckMetadataPair(kv.key(), kv.value(), path, false, local);
+  if (!local.empty()) {
+    for (const auto& kv : o) CheckMetadataPair(kv.key(), kv.value(), path, false, errors);
+    return std::nullopt;
+  }
+  return o;
+}
+
+void PatchMetadata(json::object& current, const json::value& patch, const std::string& path,
+                   FieldErrors& errors) {
+  if (patch.is_null()) return;
+  if (!patch.is_object()) {
+    errors.Add(path, std::string("expected object, got ") + JsonKindName(patch));
+    return;
+  }
+  bool ok = true;
+  for (const auto& kv : patch.get_object()) {
+    FieldErrors local;
+    CheckMetadataPair(kv.key(), kv.value(), path, true, local);
+    if (!local.empty()) {
+      CheckMetadataPair(kv.key(), kv.value(), path, true, errors);
+      ok = false;
+    }
+  }
+  if (!ok) return;
+  for (const auto& kv : patch.get_object()) {
+    if (kv.value().is_null()) {
+      current.erase(kv.key());
+    } else {
+      current[kv.key()] = kv.value();
+    }
+  }
+  if (current.size() > kMaxMetadataPairs) {
+    errors.Add(path, "at most " + std::to_string(kMaxMetadataPairs) + " pairs after the update");
+  }
+}
+
 }  // namespace pincer::domain

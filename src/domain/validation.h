@@ -68,6 +68,15 @@ class Checker {
   std::string prefix_;
 };
 
+// Anthropic-style metadata: at most 16 string pairs, keys 1..64 bytes, values up to 512 bytes.
+// Records errors under `path` and returns the valid object.
+std::optional<json::object> CheckMetadata(const json::value& v, const std::string& path,
+                                          FieldErrors& errors);
+// Patch semantics: each key of `patch` set to a string replaces, set to null deletes. The
+// result must still satisfy CheckMetadata.
+void PatchMetadata(json::object& current, const json::value& patch, const std::string& path,
+                   FieldErrors& errors);
+
 // "string", "number", "object", … for messages.
 const char* JsonKindName(const json::value& v);
 
