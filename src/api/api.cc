@@ -1,10 +1,12 @@
 #include "api/api.h"
 
+#include "api/anthropic/routes.h"
 #include "api/error_mapping.h"
 #include "api/native/routes.h"
 #include "api/openai/routes.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "http/url.h"
 
 namespace pincer::api {
 namespace {
@@ -45,6 +47,7 @@ Api::Api(ApiDeps deps)
   native::AddSessionRoutes(router_, deps_);
   native::AddFileRoutes(router_, deps_);
   openai::AddChatRoutes(router_, deps_);
+  anthropic::AddRoutes(router_, deps_);
 }
 
 Task<http::Response> Api::Handle(http::Request& req) {
@@ -94,6 +97,11 @@ Task<http::Response> Api::Handle(http::Request& req) {
 Task<http::Response> Api::Dispatch(http::Request& req, const http::Router::Match& match) {
   switch (match.outcome) {
     case http::Router::Outcome::kFound:
+      // Request::Query reports an undecodable value as absent, which would silently drop it
+      // (a filter, or the files API's `path=sub%00` listing the workspace root instead).
+      if (!http::PercentDecode(req.query, /*plus_is_space=*/true)) {
+        co_return ErrorResponse(400, "invalid_path", "malformed percent-escape or NUL in the query string");
+      }
       req.params = match.params;
       co_return co_await (*match.handler)(req);
     case http::Router::Outcome::kBadPath:
@@ -112,6 +120,7 @@ Task<http::Response> Api::Dispatch(http::Request& req, const http::Router::Match
 
 void Api::Finish(http::Request& req, http::Response& resp, int64_t start_ns) {
   resp.headers.Set("x-request-id", req.request_id);
+  if (anthropic::IsDialectPath(req.path)) anthropic::FinishResponse(resp, req.request_id);
   const std::string& route = req.route.empty() ? std::string("unmatched") : req.route;
   double seconds = static_cast<double>(deps_.clock.MonotonicNs() - start_ns) / 1e9;
   std::string method = MethodLabel(req.method);

@@ -25,6 +25,7 @@
 #include "engine/event_bus.h"
 #include "engine/files.h"
 #include "engine/sessions.h"
+#include "engine/vaults.h"
 #include "http/router.h"
 
 namespace pincer::api {
@@ -36,6 +37,7 @@ struct ApiDeps {
   engine::AuditLog& audit;
   engine::Sessions& sessions;
   engine::Files& files;
+  engine::Vaults& vaults;
   engine::ChatCompletions& chat;
   llm::Registry& models;
   const llm::PriceTable& prices;

@@ -44,6 +44,10 @@ Result<void> Authenticator::Check(const http::Request& req) const {
     if (!bearer) return Unauthorized("Authorization header must use Bearer scheme");
     if (bearer->empty()) return Unauthorized("empty bearer token");
     presented = std::move(*bearer);
+  } else if (auto key = req.headers.Get("x-api-key")) {
+    // The Anthropic SDKs' header (0.x sends it instead of Authorization).
+    presented = std::string(Trim(*key));
+    if (presented.empty()) return Unauthorized("empty x-api-key");
   } else if (auto q = req.Query("token")) {
     presented = std::move(*q);
   } else {
@@ -67,17 +71,24 @@ std::string ClientIp(const http::Request& req, bool trust_forwarded) {
   return req.peer;
 }
 
-std::string RateLimitKey(const http::Request& req, bool trust_forwarded) {
-  if (auto bearer = BearerToken(req); bearer && !bearer->empty()) {
-    return "t:" + Sha256Hex(*bearer).substr(0, 16);
+std::optional<std::string> PresentedToken(const http::Request& req) {
+  if (auto bearer = BearerToken(req); bearer && !bearer->empty()) return bearer;
+  if (auto key = req.headers.Get("x-api-key")) {
+    std::string k(Trim(*key));
+    if (!k.empty()) return k;
   }
+  return std::nullopt;
+}
+
+std::string RateLimitKey(const http::Request& req, bool trust_forwarded) {
+  if (auto token = PresentedToken(req)) return "t:" + Sha256Hex(*token).substr(0, 16);
   std::string ip = ClientIp(req, trust_forwarded);
   return ip.empty() ? std::string() : "i:" + ip;
 }
 
 std::string Actor(const http::Request& req, bool trust_forwarded) {
-  if (auto bearer = BearerToken(req); bearer && !bearer->empty()) {
-    return "token:" + Sha256Hex(*bearer).substr(0, 8);
+  if (auto token = PresentedToken(req)) {
+    return "token:" + Sha256Hex(*token).substr(0, 8);
   }
   if (auto q = req.Query("token"); q && !q->empty()) return "token:" + Sha256Hex(*q).substr(0, 8);
   std::string ip = ClientIp(req, trust_forwarded);

@@ -3,7 +3,8 @@
 // Caller identity: bearer-token authentication, the rate-limit key and the audit actor.
 //
 // With a configured token, every request except the bypass list (/, /healthz, /metrics) must
-// carry it as "Authorization: Bearer <token>" (scheme case-insensitive) or "?token=<token>".
+// carry it as "Authorization: Bearer <token>" (scheme case-insensitive), "x-api-key: <token>"
+// (the Anthropic SDKs' header) or "?token=<token>".
 // The comparison takes constant time. Failures are kUnauthenticated with the seed's messages.
 
 #include <string>
@@ -28,14 +29,17 @@ class Authenticator {
 // The bearer token of the Authorization header, if it uses the Bearer scheme.
 std::optional<std::string> BearerToken(const http::Request& req);
 
+// The token the caller presents: the bearer token, else x-api-key.
+std::optional<std::string> PresentedToken(const http::Request& req);
+
 // The caller's address: first X-Forwarded-For entry (when trusted), else X-Real-IP (when
 // trusted), else the socket peer.
 std::string ClientIp(const http::Request& req, bool trust_forwarded);
 
-// Rate-limit key: "t:<sha256(bearer)[0:16]>" when a bearer token is sent, else "i:<ip>".
+// Rate-limit key: "t:<sha256(token)[0:16]>" when a token is presented, else "i:<ip>".
 std::string RateLimitKey(const http::Request& req, bool trust_forwarded);
 
-// Audit actor: "token:<sha256(bearer)[0:8]>", "ip:<addr>" or "anonymous".
+// Audit actor: "token:<sha256(token)[0:8]>", "ip:<addr>" or "anonymous".
 std::string Actor(const http::Request& req, bool trust_forwarded);
 
 }  // namespace pincer::api

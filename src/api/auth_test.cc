@@ -42,6 +42,21 @@ TEST(Auth, RejectsWithTheSeedMessages) {
   EXPECT_EQ(a.Check(Req("/v1/agents")).error().code, ErrorCode::kUnauthenticated);
 }
 
+TEST(Auth, AcceptsTheAnthropicApiKeyHeader) {
+  Authenticator a("s3cret");
+  auto r = Req("/anthropic/v1/agents");
+  r.headers.Add("x-api-key", "s3cret");
+  EXPECT_EQ(Message(a.Check(r)), "ok");
+  EXPECT_EQ(Actor(r, true), Actor(Req("/v1/agents", "Bearer s3cret"), true));
+  EXPECT_EQ(RateLimitKey(r, true), RateLimitKey(Req("/v1/agents", "Bearer s3cret"), true));
+  auto wrong = Req("/anthropic/v1/agents");
+  wrong.headers.Add("x-api-key", "nope");
+  EXPECT_EQ(Message(a.Check(wrong)), "invalid token");
+  auto empty = Req("/anthropic/v1/agents");
+  empty.headers.Add("x-api-key", " ");
+  EXPECT_FALSE(a.Check(empty).has_value());
+}
+
 TEST(Auth, BypassListNeedsNoToken) {
   Authenticator a("s3cret");
   for (const char* p : {"/", "/healthz", "/metrics"}) EXPECT_TRUE(a.Check(Req(p)).has_value()) << p;

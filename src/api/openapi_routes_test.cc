@@ -1,5 +1,6 @@
-// Every route the server serves is documented in openapi/openapi.yaml, and every operation
-// the spec documents is served.
+// Every route the server serves is documented — native and OpenAI-compatible routes in
+// openapi/openapi.yaml, the Anthropic dialect (served under /anthropic) in
+// openapi/anthropic.yaml — and every operation the specs document is served.
 
 #include <gtest/gtest.h>
 
@@ -20,9 +21,9 @@ namespace fs = std::filesystem;
 
 // "METHOD /path/{param}" for each operation in the spec (paths at two spaces of indent,
 // methods at four).
-std::set<std::string> SpecOperations() {
-  std::ifstream in(PINCER_OPENAPI_PATH);
-  EXPECT_TRUE(in.good()) << PINCER_OPENAPI_PATH;
+std::set<std::string> SpecOperations(const std::string& file, const std::string& prefix) {
+  std::ifstream in(file);
+  EXPECT_TRUE(in.good()) << file;
   std::set<std::string> ops;
   std::string line, path;
   bool in_paths = false;
@@ -41,7 +42,7 @@ std::set<std::string> SpecOperations() {
     } else if (!path.empty() && std::regex_match(line, m, kMethod)) {
       std::string method = m[1];
       for (auto& c : method) c = static_cast<char>(std::toupper(c));
-      ops.insert(method + " " + path);
+      ops.insert(method + " " + prefix + path);
     }
   }
   return ops;
@@ -72,12 +73,14 @@ TEST(OpenApi, DocumentsExactlyTheServedRoutes) {
   engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
   engine::Files files(**store, audit, (dir / "ws").string());
   engine::ChatCompletions chat(**store, agents, sessions, bus, clock);
-  Api api(ApiDeps{config, agents, envs, audit, sessions, files, chat, models, llm::PriceTable::Default(), bus,
+  engine::Vaults vaults(**store, audit, clock, std::string(32, 'k'));
+  Api api(ApiDeps{config, agents, envs, audit, sessions, files, vaults, chat, models, llm::PriceTable::Default(), bus,
                   registry, clock, 0, "test", "test"});
 
   std::set<std::string> served;
   for (const auto& r : api.router().Routes()) served.insert(r.method + " " + ToSpecPath(r.pattern));
-  std::set<std::string> spec = SpecOperations();
+  std::set<std::string> spec = SpecOperations(PINCER_OPENAPI_PATH, "");
+  for (const auto& op : SpecOperations(PINCER_ANTHROPIC_OPENAPI_PATH, "/anthropic")) spec.insert(op);
   for (const auto& op : served) EXPECT_TRUE(spec.count(op)) << "served but not in the spec: " << op;
   for (const auto& op : spec) EXPECT_TRUE(served.count(op)) << "in the spec but not served: " << op;
   EXPECT_GE(served.size(), 15u);

@@ -155,7 +155,10 @@ int Serve(const Config& config) {
   engine::Agents agents(**store, audit, clock);
   engine::Environments environments(**store, audit, clock);
   engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry, &pool);
-  engine::Files files(**store, audit, pool_options.workspaces_dir);
+  engine::Files files(**store, audit, pool_options.workspaces_dir, runtime->WorkspaceOwner());
+  auto vault_key = engine::Vaults::LoadKey(config);
+  if (!vault_key) return Fail(vault_key.error().message);
+  engine::Vaults vaults(**store, audit, clock, *vault_key);
   engine::ChatCompletions chat(**store, agents, sessions, bus, clock);
   pool.on_attached = [&bus](const std::string& sid, const sandbox::Attachment& a) {
     auto f = std::make_shared<engine::Frame>();
@@ -178,7 +181,7 @@ int Serve(const Config& config) {
     out += "# HELP sse_subscribers Open event streams.\n# TYPE sse_subscribers gauge\n";
     out += "sse_subscribers " + std::to_string(bus.subscriber_count()) + "\n";
   });
-  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, chat, models, prices,
+  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, vaults, chat, models, prices,
                             bus, registry, clock, start_ms, PINCER_VERSION, PINCER_COMMIT});
 
   http::ServerOptions options;

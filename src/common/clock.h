@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace pincer {
 
@@ -15,6 +18,11 @@ class Clock {
   // Monotonic nanoseconds (for durations and rate limiting).
   virtual int64_t MonotonicNs() const = 0;
 };
+
+// RFC 3339 UTC with milliseconds: "2026-04-07T04:27:40.001Z".
+std::string FormatRfc3339(int64_t unix_ms);
+// Parses RFC 3339 ("…Z" or "…+hh:mm", optional fraction) into Unix milliseconds.
+std::optional<int64_t> ParseRfc3339(std::string_view text);
 
 // The real clock (CLOCK_REALTIME / CLOCK_MONOTONIC).
 Clock& SystemClock();

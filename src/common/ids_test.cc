@@ -87,3 +87,26 @@ TEST(Crypto, HexRoundTrip) {
 
 }  // namespace
 }  // namespace pincer
+
+#include "common/clock.h"
+
+namespace pincer {
+namespace {
+
+TEST(Rfc3339, FormatsAndParsesUtcMilliseconds) {
+  EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339(1775536060001), "2026-04-07T04:27:40.001Z");
+  EXPECT_EQ(ParseRfc3339("2026-04-07T04:27:40.001Z"), 1775536060001);
+  EXPECT_EQ(ParseRfc3339("2026-04-07T04:27:40Z"), 1775536060000);
+  EXPECT_EQ(ParseRfc3339("2026-04-07T06:27:40.5+02:00"), 1775536060500);
+  for (const char* bad : {"", "2026-04-07", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-04-07T04:27:40",
+                          "2026-04-07T04:27:40.Z", "2026-04-07T04:27:40Zjunk"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
+  }
+  for (int64_t ms : {int64_t{1}, int64_t{951782400123}, int64_t{4102444799999}}) {
+    EXPECT_EQ(ParseRfc3339(FormatRfc3339(ms)), ms);
+  }
+}
+
+}  // namespace
+}  // namespace pincer

@@ -154,14 +154,17 @@ Task<void> Runner::Drive(std::string sid) {
 
 Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToken& cancel) {
   // Ends the run as failed (and drops the queue, as the seed does).
-  auto fail = [this, &sid, run_id](std::string message) -> Task<void> {
+  // `code` is the error's wire code (e.g. provider_rate_limited), kept as error_code.
+  auto fail = [this, &sid, run_id](std::string message, std::string code = "") -> Task<void> {
     run_failures_.With({}).Inc();
     auto r = co_await store_.Write([&](Writer& w) -> Result<void> {
       ASSIGN_OR_RETURN(auto s, CurrentRun(w, sid, run_id));
       s.status = "failed";
       s.error = message;
       RETURN_IF_ERROR(w.ClearQueue(sid));
-      RETURN_IF_ERROR(EmitEvent(w, bus_, s, StatusEvent("failed", clock_.NowMs(), "", message)));
+      domain::Event e = StatusEvent("failed", clock_.NowMs(), "", message);
+      if (!code.empty()) e.payload["error_code"] = code;
+      RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
       return w.UpdateSession(s);
     });
     if (r) log::Warn("engine", "turn failed").Field("session_id", sid).Field("error", message);
@@ -237,7 +240,9 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
             RETURN_IF_ERROR(w.ClearQueue(sid));
             s.status = "failed";
             s.error = quota.error().message;
-            RETURN_IF_ERROR(EmitEvent(w, bus_, s, StatusEvent("failed", now, "", *s.error)));
+            domain::Event failed = StatusEvent("failed", now, "", *s.error);
+            failed.payload["error_code"] = "quota_exceeded";
+            RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(failed)));
             return w.UpdateSession(s);
           }
           domain::Event e = UserMessageEvent(queued->payload, now);
@@ -270,7 +275,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
 
     std::string model = st.model.empty() ? spec.model : st.model;
     auto resolved = models_.Resolve(model);
-    if (!resolved) co_return co_await fail(resolved.error().message);
+    if (!resolved) co_return co_await fail(resolved.error().message, resolved.error().wire_code);
 
     llm::Request req;
     req.model = resolved->model_id;
@@ -294,7 +299,7 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     llm_seconds_.With({resolved->provider_name}).Observe(static_cast<double>(clock_.MonotonicNs() - t0) / 1e9);
     llm_calls_.With({resolved->provider_name, resp ? "ok" : resp.error().wire_code}).Inc();
     if (cancel.cancelled()) co_return;
-    if (!resp) co_return co_await fail(resp.error().message);
+    if (!resp) co_return co_await fail(resp.error().message, resp.error().wire_code);
 
     domain::Usage usage = resp->usage;
     if (!resp->cost_reported) usage.cost_usd = prices_.Cost(model, usage);

@@ -52,6 +52,10 @@ std::optional<std::string> Request::Query(std::string_view name) const {
   return QueryParam(query, name);
 }
 
+std::vector<std::string> Request::QueryAll(std::string_view name) const {
+  return QueryParamAll(query, name);
+}
+
 Response Response::Json(int status, std::string body) {
   return Text(status, std::move(body), "application/json");
 }

@@ -49,6 +49,8 @@ struct Request {
   // The first value of a query parameter, percent-decoded ('+' is a space); nullopt when
   // absent or not decodable.
   std::optional<std::string> Query(std::string_view name) const;
+  // Every value of a repeated query parameter (e.g. "types[]"), percent-decoded.
+  std::vector<std::string> QueryAll(std::string_view name) const;
 };
 
 // The sink of a streaming response (Server-Sent Events, chunked downloads).

@@ -70,4 +70,19 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
   return std::nullopt;
 }
 
+std::vector<std::string> QueryParamAll(std::string_view query, std::string_view name) {
+  std::vector<std::string> out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    auto key = PercentDecode(pair.substr(0, eq), true);
+    if (!key || *key != name) continue;
+    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (value) out.push_back(std::move(*value));
+  }
+  return out;
+}
+
 }  // namespace pincer::http

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -20,5 +21,7 @@ std::string PercentEncode(std::string_view s);
 // The first value of `name` in a raw query string ("a=1&b=x%20y"), decoded; nullopt when
 // absent or undecodable. A key without '=' has the empty value.
 std::optional<std::string> QueryParam(std::string_view query, std::string_view name);
+// Every decodable value of `name`, in order (for repeated keys such as "types[]").
+std::vector<std::string> QueryParamAll(std::string_view query, std::string_view name);
 
 }  // namespace pincer::http

@@ -1,0 +1,163 @@
+// /anthropic/v1/sessions/:session_id/events: list, send, and the live stream.
+//
+// The stream delivers only what happens after it is opened (no replay: clients dedupe against
+// the events list), as `event: <type>` frames, with `event: ping` heartbeats. It stays open
+// until the client leaves, the session is deleted (after a session.deleted frame) or the
+// server shuts down.
+
+#include "api/anthropic/routes.h"
+
+namespace pincer::api::anthropic {
+namespace {
+
+void AppendFrame(std::string& out, std::string_view event, std::string_view data) {
+  out += "event: ";
+  out += event;
+  out += "\ndata: ";
+  out += data;
+  out += "\n\n";
+}
+
+json::object Echo(const domain::Event& e, bool queued) {
+  auto events = DialectEvents(e);
+  json::object o = events.empty() ? json::object{{"id", e.id}, {"type", e.type}} : std::move(events.front());
+  if (queued) o["processed_at"] = nullptr;
+  return o;
+}
+
+Task<Result<json::object>> Send(const ApiDeps& deps, const engine::CallContext& ctx, const std::string& id,
+                                SendEvent& ev) {
+  if (ev.type == "user.message") {
+    json::object payload{{"content", ev.text}, {"content_blocks", std::move(ev.blocks)}};
+    CO_ASSIGN_OR_RETURN(auto posted, co_await deps.sessions.PostMessage(ctx, id, std::move(payload), std::nullopt, false));
+    co_return Echo(posted.event, posted.queued);
+  }
+  if (ev.type == "user.interrupt") {
+    CO_ASSIGN_OR_RETURN(auto e, co_await deps.sessions.Interrupt(ctx, id));
+    co_return Echo(e, false);
+  }
+  if (ev.type == "user.tool_confirmation") {
+    CO_ASSIGN_OR_RETURN(auto e, co_await deps.sessions.Confirm(id, ev.tool_use_id, ev.allow, ev.deny_message));
+    co_return Echo(e, false);
+  }
+  CO_ASSIGN_OR_RETURN(auto e, co_await deps.sessions.CustomToolResult(id, ev.tool_use_id, ev.text, ev.is_error,
+                                                                      std::move(ev.blocks)));
+  co_return Echo(e, false);
+}
+
+http::Response Stream(const ApiDeps& deps, std::string session_id, std::shared_ptr<engine::Subscription> sub) {
+  http::Response resp;
+  resp.headers.Set("content-type", "text/event-stream");
+  resp.headers.Set("cache-control", "no-cache");
+  resp.headers.Set("x-accel-buffering", "no");
+  resp.stream = [&deps, session_id, sub](http::StreamWriter& w) -> Task<void> {
+    engine::Subscription* raw = sub.get();
+    w.OnClose([raw] { raw->signal().Notify(); });
+    const int64_t heartbeat_ms = deps.config.sse_heartbeat_ms;
+    int64_t last_write = deps.clock.NowMs();
+    // Headers first, so the client knows the stream is open before it sends anything.
+    if (!co_await w.Write(": stream open\n\n")) co_return;
+    for (;;) {
+      std::string out;
+      bool ended = false;
+      for (const auto& f : raw->Drain()) {
+        if (f->seq == 0) {
+          if (f->status == "deleted") {
+            AppendFrame(out, "session.deleted",
+                        ToJson(json::object{{"id", session_id + "_deleted"},
+                                            {"type", "session.deleted"},
+                                            {"processed_at", Time(deps.clock.NowMs())}}));
+            ended = true;
+          }
+          continue;  // transient frames (deltas, starting, container notices) have no dialect form
+        }
+        auto parsed = ParseJson(f->data);
+        if (!parsed || !parsed->is_object()) continue;
+        for (const auto& e : DialectEvents(EventFromNativeJson(parsed->get_object()))) {
+          AppendFrame(out, e.at("type").as_string(), ToJson(e));
+        }
+      }
+      if (raw->dropped()) {
+        AppendFrame(out, "error",
+                    R"({"type":"error","error":{"type":"api_error","message":"the client fell too far behind the live stream; reconnect and read missed events from the events list"}})");
+        ended = true;
+      }
+      int64_t now = deps.clock.NowMs();
+      if (out.empty() && now - last_write >= heartbeat_ms) AppendFrame(out, "ping", R"({"type":"ping"})");
+      if (!out.empty()) {
+        if (!co_await w.Write(std::move(out))) co_return;
+        last_write = now;
+      }
+      if (ended || w.Closed()) co_return;
+      co_await raw->signal().Wait(std::chrono::milliseconds(std::max<int64_t>(1, heartbeat_ms - (now - last_write))));
+    }
+  };
+  return resp;
+}
+
+}  // namespace
+
+void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
+  const std::string base = std::string(kPrefix) + "/v1/sessions/:session_id/events";
+
+  router.Add("GET", base, [&deps](http::Request& req) -> Task<http::Response> {
+    auto params = ParseListParams(req, 100, 1000, /*default_descending=*/false);
+    if (!params) co_return ErrorResponse(params.error());
+    auto events = deps.sessions.Events(req.Param("session_id"), 0, 0);
+    if (!events) co_return ErrorResponse(events.error());
+    int64_t cursor_seq = 0;
+    std::string unused;
+    if (!params->page.empty()) detail::DecodeCursor(params->page, cursor_seq, unused);
+    if (params->descending) std::reverse(events->begin(), events->end());
+    json::array data;
+    int64_t last_seq = 0;
+    bool more = false;
+    for (const auto& e : *events) {
+      if (cursor_seq > 0 && (params->descending ? e.seq >= cursor_seq : e.seq <= cursor_seq)) continue;
+      if (static_cast<int64_t>(data.size()) >= params->limit) {
+        more = true;
+        break;
+      }
+      auto converted = DialectEvents(e);
+      if (params->descending) std::reverse(converted.begin(), converted.end());
+      for (auto& c : converted) data.emplace_back(std::move(c));
+      last_seq = e.seq;
+    }
+    json::object out{{"data", std::move(data)}};
+    out["next_page"] = more ? json::value(detail::EncodeCursor(last_seq, "e")) : json::value(nullptr);
+    co_return JsonResponse(out);
+  });
+
+  router.Add("POST", base, [&deps](http::Request& req) -> Task<http::Response> {
+    std::string id = req.Param("session_id");
+    auto body = JsonBody(req);
+    if (!body) co_return ErrorResponse(body.error());
+    auto events = ParseSendEvents(*body);
+    if (!events) co_return ErrorResponse(events.error());
+    engine::CallContext ctx = Context(req);
+    json::array echoed;
+    for (auto& ev : *events) {
+      auto one = co_await Send(deps, ctx, id, ev);
+      if (!one) co_return ErrorResponse(one.error());
+      echoed.emplace_back(std::move(*one));
+    }
+    co_return JsonResponse(json::object{{"data", std::move(echoed)}});
+  });
+
+  router.Add("GET", base + "/stream", [&deps](http::Request& req) -> Task<http::Response> {
+    std::string id = req.Param("session_id");
+    for (const auto& d : req.QueryAll("event_deltas[]")) {
+      if (d != "agent.message" && d != "agent.thinking") {
+        co_return ErrorResponse(InvalidArgument("event_deltas[]: must be agent.message or agent.thinking"));
+      }
+    }
+    // Subscribe before answering so nothing that happens after the client sees the headers
+    // is missed.
+    std::shared_ptr<engine::Subscription> sub = deps.bus.Subscribe(id, /*deltas=*/false);
+    auto s = deps.sessions.Get(id);
+    if (!s) co_return ErrorResponse(s.error());
+    co_return Stream(deps, id, std::move(sub));
+  });
+}
+
+}  // namespace pincer::api::anthropic
