@@ -63,7 +63,22 @@ Result<json::value> ParseJson(std::string_view text, size_t max_depth) {
     return InvalidArgument("malformed JSON at byte " + std::to_string(consumed) + ": " +
                            ec.message());
   }
-  return parser.release();
+  json::value v = parser.release();
+  // Boost parses 1e999 as infinity; such a number cannot be written back as JSON.
+  std::vector<const json::value*> stack{&v};
+  while (!stack.empty()) {
+    const json::value* cur = stack.back();
+    stack.pop_back();
+    if (cur->is_double() && !std::isfinite(cur->get_double())) {
+      return InvalidArgument("number out of range (larger than a double can hold)");
+    }
+    if (cur->is_array()) {
+      for (const auto& e : cur->get_array()) stack.push_back(&e);
+    } else if (cur->is_object()) {
+      for (const auto& kv : cur->get_object()) stack.push_back(&kv.value());
+    }
+  }
+  return v;
 }
 
 namespace {

@@ -67,3 +67,18 @@ TEST(Json, FindFieldTreatsNullAsAbsent) {
 
 }  // namespace
 }  // namespace pincer
+
+namespace pincer {
+namespace {
+
+TEST(Json, RejectsNumbersADoubleCannotHold) {
+  for (const char* text : {R"({"a":1e999})", R"([0,[-1e400]])", R"({"x":{"y":0e999}})"}) {
+    auto v = ParseJson(text);
+    ASSERT_FALSE(v) << text;
+    EXPECT_NE(v.error().message.find("out of range"), std::string::npos) << v.error().message;
+  }
+  EXPECT_TRUE(ParseJson(R"({"a":1e308,"b":-2.5e-300})"));
+}
+
+}  // namespace
+}  // namespace pincer

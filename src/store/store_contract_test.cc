@@ -109,7 +109,6 @@ TEST_P(StoreContract, DuplicateVersionIsRejectedAndRolledBack) {
 }
 
 TEST_P(StoreContract, FailedWriteLeavesNoPartialRowsButNeighboursCommit) {
-  std::atomic<int> done{0};
   auto ok1 = MakeAgent("first");
   auto bad = MakeAgent("bad");
   auto ok2 = MakeAgent("second");
