@@ -315,6 +315,8 @@ TEST_F(RunnerTest, RecoveryAnswersInterruptedToolsAndFinishesTheTurn) {
 
 // Waits (via the bus) for an approval request and returns its approval id.
 std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid);
+std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid,
+                                          const std::string& type);
 
 TEST_F(RunnerTest, DenyPolicyRefusesTheToolWithoutRunningIt) {
   std::string sid = NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_echo"]}})");
@@ -389,6 +391,106 @@ std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, c
   ADD_FAILURE() << "no pending approval; log: " << types << " status " << t.SessionsService()->Get(sid)->status
                 << " error " << t.SessionsService()->Get(sid)->error.value_or("");
   return "";
+}
+
+TEST_F(RunnerTest, CustomToolsWaitForTheClientsResultAcrossARestart) {
+  domain::AgentSpec spec;
+  spec.model = "fake/m";
+  spec.tools = {domain::kNoBuiltinTools};
+  spec.custom_tools.push_back({"get_weather", "Weather for a city", json::object{{"type", "object"}}});
+  auto agent = SyncWait(agents_->CreateSpec(ctx_, spec));
+  ASSERT_TRUE(agent.has_value());
+  auto created = SyncWait(sessions_->Create(ctx_, json::object{{"agentId", agent->id}}));
+  ASSERT_TRUE(created.has_value());
+  std::string sid = created->id;
+  auto sub = bus_.Subscribe(sid, false);
+  provider_->Push(ToolCall("get_weather", {{"city", "Oslo"}}, "w1"));
+  provider_->Push(Text("it is sunny"));
+  ASSERT_TRUE(Post(sid, "weather?").has_value());
+
+  // The call is put to the client: agent.custom_tool_use, then session.requires_action.
+  auto asked = WaitForEvent(*this, sub, sid, "session.requires_action");
+  ASSERT_TRUE(asked.has_value());
+  std::string use_id(asked->payload.at("event_ids").as_array()[0].as_string());
+  auto log = Events(sid);
+  EXPECT_EQ(Types(log), (std::vector<std::string>{"user.message", "session.status_running", "agent.custom_tool_use",
+                                                  "session.requires_action"}));
+  EXPECT_EQ(log[2].id, use_id);
+  EXPECT_TRUE(sessions_->AwaitingClient(*sessions_->Get(sid)));
+  auto reqs = provider_->requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  ASSERT_EQ(reqs[0].tools.size(), 1u);  // no built-in tools, only the custom one
+  EXPECT_EQ(reqs[0].tools[0].name, "get_weather");
+
+  // A restart keeps the turn parked; the answer then completes it.
+  sub.reset();
+  Open();
+  sub = bus_.Subscribe(sid, false);
+  provider_->Push(Text("it is sunny"));
+  ASSERT_TRUE(runner_->Recover().has_value());
+  auto unknown = SyncWait(sessions_->CustomToolResult(sid, "evt_nope", "x", false, {}));
+  EXPECT_EQ(unknown.error().wire_code, "custom_tool_use_not_found");
+  auto answered = SyncWait(sessions_->CustomToolResult(sid, use_id, "sunny, 21C", false, {}));
+  ASSERT_TRUE(answered.has_value()) << answered.error().ToString();
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  auto twice = SyncWait(sessions_->CustomToolResult(sid, use_id, "again", false, {}));
+  EXPECT_FALSE(twice.has_value());
+  reqs = provider_->requests();
+  ASSERT_EQ(reqs.size(), 1u);  // the new provider after the restart
+  ASSERT_GE(reqs[0].messages.size(), 3u);
+  EXPECT_EQ(reqs[0].messages[2].role, llm::Message::Role::kTool);
+  EXPECT_EQ(reqs[0].messages[2].text, "sunny, 21C");
+  EXPECT_EQ(sessions_->Get(sid)->output, "it is sunny");
+}
+
+TEST_F(RunnerTest, ToolUseEventsCarryTheEvaluatedPermission) {
+  std::string sid = NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_fail"]}})");
+  auto sub = bus_.Subscribe(sid, false);
+  llm::Response two;
+  two.tool_calls.push_back({"a", "test_echo", json::object{{"text", "x"}}, ""});
+  two.tool_calls.push_back({"b", "test_fail", json::object{{"message", "y"}}, ""});
+  provider_->Push({two, std::nullopt, false});
+  provider_->Push(Text("ok"));
+  ASSERT_TRUE(Post(sid, "go").has_value());
+  ASSERT_TRUE(WaitStatus(sid, "idle", sub));
+  std::map<std::string, std::string> perms, ids;
+  std::map<std::string, std::string> result_uses;
+  for (const auto& e : Events(sid)) {
+    if (e.type == "agent.tool_use") {
+      std::string name(e.payload.at("tool_name").as_string());
+      perms[name] = std::string(e.payload.at("evaluated_permission").as_string());
+      ids[name] = e.id;
+    }
+    if (e.type == "agent.tool_result") {
+      result_uses[std::string(e.payload.at("tool_name").as_string())] = std::string(e.payload.at("tool_use_event_id").as_string());
+    }
+  }
+  EXPECT_EQ(perms["test_echo"], "allow");
+  EXPECT_EQ(perms["test_fail"], "deny");
+  EXPECT_EQ(result_uses, ids);
+}
+
+// Waits (woken by the bus) for the first event of `type` in the session's log.
+std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid,
+                                          const std::string& type) {
+  for (int i = 0; i < 200; ++i) {
+    auto log = *t.SessionsService()->Events(sid, 0, 0);
+    for (const auto& e : log) {
+      if (e.type == type) return e;
+    }
+    std::promise<void> woke;
+    t.ExecutorForTest().Post([&] { Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
+                          co_await s->signal().Wait(std::chrono::milliseconds(100));
+                          w->set_value();
+                        }(sub.get(), &woke)); });
+    woke.get_future().wait();
+    sub->Drain();
+  }
+  std::string types;
+  auto log = *t.SessionsService()->Events(sid, 0, 0);
+  for (const auto& e : log) types += e.type + " ";
+  ADD_FAILURE() << "no " << type << " event; log: " << types;
+  return std::nullopt;
 }
 
 }  // namespace
