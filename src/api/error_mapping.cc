@@ -28,8 +28,10 @@ http::Response ErrorResponse(const Error& error) {
   std::string body = "{\"error\":";
   log::AppendJsonString(body, error.wire_code.empty() ? ErrorCodeName(error.code)
                                                       : error.wire_code);
-  if (status >= 500 && error.code == ErrorCode::kInternal) {
-    // Internal details (SQL, paths) stay in the log, not in the response.
+  if (status >= 500 && error.code == ErrorCode::kInternal &&
+      (error.wire_code.empty() || error.wire_code == "internal")) {
+    // Internal details (SQL, paths) stay in the log, not in the response. Errors with their
+    // own wire code (no_active_container, …) carry messages written for clients.
     log::Error("api", "internal error").Field("error", error.ToString());
     body += ",\"message\":\"internal server error\"";
   } else if (!error.message.empty()) {

@@ -32,6 +32,9 @@ TEST(ErrorMapping, DetailsAreIncludedAndInternalsHidden) {
   auto internal = ErrorResponse(Internal("sqlite: disk I/O error in /var/x"));
   EXPECT_EQ(internal.status, 500);
   EXPECT_EQ(internal.body.find("sqlite"), std::string::npos);
+  auto specific = ErrorResponse(Error(ErrorCode::kInternal, "no_active_container", "session s has no running sandbox"));
+  EXPECT_EQ(specific.status, 500);
+  EXPECT_NE(specific.body.find("has no running sandbox"), std::string::npos);
 }
 
 }  // namespace
