@@ -267,8 +267,10 @@ class ServerImpl final : public Server {
     }
   }
 
+  // With `linger`, reads and discards up to four times `body_limit` (the limit the request
+  // broke; max_body_bytes when smaller or unset) after answering.
   asio::awaitable<void> SendError(beast::tcp_stream& stream, int status, std::string code,
-                                  std::string message, bool linger) {
+                                  std::string message, bool linger, int64_t body_limit = 0) {
     Response r = options_.error_response(status, std::move(code), std::move(message));
     bhttp::response<bhttp::string_body> res;
     FillResponse(res, r, /*keep_alive=*/false);
@@ -280,7 +282,7 @@ class ServerImpl final : public Server {
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       stream.expires_after(std::chrono::seconds(2));
       std::array<char, 16384> sink;
-      int64_t budget = options_.max_body_bytes * 4;
+      int64_t budget = std::max(body_limit, options_.max_body_bytes) * 4;
       while (budget > 0) {
         auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
         if (rec) break;
@@ -337,7 +339,14 @@ class ServerImpl final : public Server {
       bhttp::request_parser<bhttp::string_body> parser;
       int64_t body_limit = options_.max_body_bytes;
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-      parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
+      // Beast checks Content-Length against the body limit while it parses the header, before
+      // the route's own limit is known: with per-route limits, none applies until the header
+      // is in (nothing of the body is read before that), then the route's limit does.
+      if (options_.body_limit) {
+        parser.body_limit(boost::none);
+      } else {
+        parser.body_limit(static_cast<uint64_t>(options_.max_body_bytes));
+      }
       stream.expires_after(options_.read_timeout);
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (hec) {
@@ -356,12 +365,9 @@ class ServerImpl final : public Server {
       if (options_.body_limit) {
         body_limit = options_.body_limit(header.method_string(), header.target());
         parser.body_limit(static_cast<uint64_t>(body_limit));
-        if (auto len = header[bhttp::field::content_length]; !len.empty()) {
-          uint64_t n = std::strtoull(std::string(len).c_str(), nullptr, 10);
-          if (n > static_cast<uint64_t>(body_limit)) {
-            co_await HandleReadError(stream, bhttp::error::body_limit, body_limit);
-            co_return;
-          }
+        if (auto len = parser.content_length(); len && *len > static_cast<uint64_t>(body_limit)) {
+          co_await HandleReadError(stream, bhttp::error::body_limit, body_limit);
+          co_return;
         }
       }
       if (header.version() >= 11) {
@@ -427,7 +433,7 @@ class ServerImpl final : public Server {
       if (body_limit < 0) body_limit = options_.max_body_bytes;
       co_await SendError(stream, 413, "payload_too_large",
                          "request body exceeds " + std::to_string(body_limit) + " bytes",
-                         /*linger=*/true);
+                         /*linger=*/true, body_limit);
     } else if (ec == bhttp::error::header_limit) {
       co_await SendError(stream, 431, "request_header_fields_too_large",
                          "request headers exceed " + std::to_string(options_.max_header_bytes) +

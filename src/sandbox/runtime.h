@@ -5,7 +5,10 @@
 // on an endpoint the server can reach, and can list the sandboxes it manages so a restarted
 // server re-adopts them. Every backend passes the contract tests in runtime_contract_test.cc.
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,12 @@ struct SandboxInfo {
   bool running = false;
 };
 
+// A host uid/gid.
+struct FileOwner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 class SandboxRuntime {
  public:
   virtual ~SandboxRuntime() = default;
@@ -58,6 +67,10 @@ class SandboxRuntime {
                               const std::string& workspace_dir) = 0;
   // The sandbox's own log (stdout/stderr of its init), last `tail` lines.
   virtual Task<Result<std::string>> Logs(std::string id, int tail) = 0;
+  // Who owns a workspace on the host so that the sandbox's user can change it: what the server
+  // writes into one (the files API) must belong to this uid/gid. nullopt when the sandbox's
+  // user is the server's own on the host (a user namespace mapping it), so nothing needs chown.
+  virtual std::optional<FileOwner> WorkspaceOwner() const { return std::nullopt; }
 };
 
 }  // namespace pincer::sandbox

@@ -37,8 +37,8 @@ class RuntimeContract : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(rt.has_value()) << rt.error().ToString();
     runtime_ = std::move(*rt);
   }
-  Result<std::unique_ptr<SandboxRuntime>> MakeRuntime() {
-    std::string state = (base_ / "state").string();
+  Result<std::unique_ptr<SandboxRuntime>> MakeRuntime(std::string state_dir = "") {
+    std::string state = state_dir.empty() ? (base_ / "state").string() : state_dir;
     if (GetParam().name == "docker") {
       return ex_.BlockOn(docker::MakeDockerRuntime({"/var/run/docker.sock", state, PINCER_SANDBOXD_BIN},
                                                    *client_, *transport_));
@@ -101,6 +101,19 @@ TEST_P(RuntimeContract, RunsAsAnUnprivilegedUserWithAReadOnlySystem) {
   std::string content((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(content, "hello\n");
   EXPECT_FALSE(fs::exists("/usr/pwned"));
+}
+
+TEST_P(RuntimeContract, TheServersEnvironmentDoesNotLeakIn) {
+  ::setenv("PINCER_CONTRACT_SECRET", "provider-key-123", 1);
+  auto info = Create();
+  ::unsetenv("PINCER_CONTRACT_SECRET");
+  auto c = Client(info);
+  ASSERT_TRUE(c);
+  // Neither the tool's environment nor any other process's (sandboxd's, bwrap's) holds it.
+  EXPECT_EQ(Out(Exec(*c, "env | grep -c PINCER_CONTRACT_SECRET; cat /proc/[0-9]*/environ 2>/dev/null | "
+                         "tr '\\0' '\\n' | grep -c provider-key-123")),
+            "0\n0\n");
+  EXPECT_EQ(Out(Exec(*c, "echo $HOME")), "/workspace\n");
 }
 
 TEST_P(RuntimeContract, SessionsCannotSeeEachOthersWorkspaces) {
@@ -185,6 +198,20 @@ TEST_P(RuntimeContract, StopIsIdempotentAndSandboxesAreListedForAdoption) {
   EXPECT_TRUE(ex_.BlockOn(runtime_->Stop(info.id)).has_value());
   EXPECT_TRUE(ex_.BlockOn(runtime_->Stop("sbx_doesnotexist")).has_value());
   EXPECT_TRUE(ex_.BlockOn(runtime_->ListManaged())->empty());
+}
+
+TEST_P(RuntimeContract, AnotherInstallationDoesNotListOurSandboxes) {
+  auto info = Create();
+  // A second server with its own data dir on the same host (the same Docker daemon).
+  auto other = MakeRuntime((base_ / "other-state").string());
+  ASSERT_TRUE(other.has_value()) << other.error().ToString();
+  auto listed = ex_.BlockOn((*other)->ListManaged());
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  for (const auto& i : *listed) EXPECT_NE(i.id, info.id);
+  auto ours = ex_.BlockOn(runtime_->ListManaged());
+  ASSERT_TRUE(ours.has_value());
+  ASSERT_EQ(ours->size(), 1u);
+  EXPECT_TRUE((*ours)[0].running);
 }
 
 TEST_P(RuntimeContract, KillingSandboxdFailsTheCallCleanly) {

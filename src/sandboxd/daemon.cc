@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +31,14 @@ namespace json = boost::json;
 
 volatile sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
+
+// SIGCHLD only wakes the poll loop (through this pipe); the loop does the reaping.
+int g_sigchld_pipe[2] = {-1, -1};
+void OnChild(int) {
+  int saved = errno;
+  (void)!write(g_sigchld_pipe[1], "c", 1);
+  errno = saved;
+}
 
 int64_t NowMs() {
   timespec ts;
@@ -97,6 +106,7 @@ class Daemon {
     if (!root.ok()) return Fail("cannot open root " + options_.root + ": " + root.error.message);
     root_.emplace(std::move(*root.value));
     if (!Listen()) return 1;
+    if (!WatchChildren()) return 1;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, OnSignal);
     signal(SIGINT, OnSignal);
@@ -109,6 +119,26 @@ class Daemon {
   int Fail(const std::string& msg) {
     std::fprintf(stderr, "pincer-sandboxd: %s\n", msg.c_str());
     return 1;
+  }
+
+  // Orphans are reparented to us: as PID 1 of a container (the docker runtime) by the kernel,
+  // elsewhere because we are a child subreaper. Either way nobody else would wait for them, and
+  // their zombies would count against the pids limit until no command could start.
+  bool WatchChildren() {
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+      return Fail(std::string("prctl(PR_SET_CHILD_SUBREAPER): ") + std::strerror(errno)) == 0;
+    }
+    if (pipe2(g_sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+      return Fail(std::string("pipe2: ") + std::strerror(errno)) == 0;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = OnChild;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;  // restart blocking reads (Spawn); poll still wakes
+    if (sigaction(SIGCHLD, &sa, nullptr) != 0) {
+      return Fail(std::string("sigaction(SIGCHLD): ") + std::strerror(errno)) == 0;
+    }
+    return true;
   }
 
   bool Listen() {
@@ -348,7 +378,7 @@ class Daemon {
 
   void Loop() {
     std::vector<pollfd> fds;
-    enum Kind { kListen, kConn, kOut, kErr, kIn, kPid };
+    enum Kind { kListen, kChild, kConn, kOut, kErr, kIn, kPid };
     struct Ref {
       Kind kind;
       void* ptr;
@@ -356,6 +386,8 @@ class Daemon {
     std::vector<Ref> refs;
     fds.push_back({listen_fd_, POLLIN, 0});
     refs.push_back({kListen, nullptr});
+    fds.push_back({g_sigchld_pipe[0], POLLIN, 0});
+    refs.push_back({kChild, nullptr});
     for (auto& c : conns_) {
       fds.push_back({c->fd, static_cast<short>(POLLIN | (c->wbuf.empty() ? 0 : POLLOUT)), 0});
       refs.push_back({kConn, c.get()});
@@ -376,6 +408,10 @@ class Daemon {
       Ref ref = refs[i];
       if (ref.kind == kListen) {
         Accept();
+      } else if (ref.kind == kChild) {
+        char drain[256];
+        while (read(g_sigchld_pipe[0], drain, sizeof(drain)) > 0) {
+        }
       } else if (ref.kind == kConn) {
         Service(static_cast<Conn*>(ref.ptr), fds[i].revents);
       } else {
@@ -383,9 +419,11 @@ class Daemon {
         if (ref.kind == kOut) Capture(r, r.child.stdout_fd, false);
         if (ref.kind == kErr) Capture(r, r.child.stderr_fd, true);
         if (ref.kind == kIn) FeedStdin(r);
-        if (ref.kind == kPid) Reap(r);
+        // kPid: the process exited; ReapChildren below collects it.
       }
     }
+    // Every pass, whatever woke us (WNOHANG makes it one cheap syscall when nothing exited).
+    ReapChildren();
     now = NowMs();
     for (auto it = runs_.begin(); it != runs_.end();) {
       if (!it->exited && now >= it->deadline) {
@@ -416,13 +454,22 @@ class Daemon {
     }
   }
 
-  void Reap(sandboxd::Run& r) {
-    int status = 0;
-    pid_t got = waitpid(r.child.pid, &status, WNOHANG);
-    if (got == r.child.pid) {
-      r.exited = true;
-      r.status = status;
-      KillGroup(r.child);  // so pipes held open by leftovers reach EOF
+  // Waits for every exited child. A tool process's status goes to its run (waiting for it by
+  // pid alone would leave the orphans); any other child is an orphan and is just collected.
+  void ReapChildren() {
+    for (;;) {
+      int status = 0;
+      pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid < 0 && errno == EINTR) continue;
+      if (pid <= 0) return;  // none exited yet, or no children at all
+      for (auto& r : runs_) {
+        if (!r.exited && r.child.pid == pid) {
+          r.exited = true;
+          r.status = status;
+          KillGroup(r.child);  // so pipes held open by leftovers reach EOF
+          break;
+        }
+      }
     }
   }
 

@@ -90,12 +90,14 @@ OpResult<Root> Root::Open(const std::string& dir, std::string sandbox_prefix) {
   return OpResult<Root>::Ok(Root(fd, std::move(sandbox_prefix)));
 }
 
-Root::Root(Root&& o) noexcept : fd_(std::exchange(o.fd_, -1)), prefix_(std::move(o.prefix_)) {}
+Root::Root(Root&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), prefix_(std::move(o.prefix_)), owner_(o.owner_) {}
 Root& Root::operator=(Root&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(o.fd_, -1);
     prefix_ = std::move(o.prefix_);
+    owner_ = o.owner_;
   }
   return *this;
 }
@@ -117,22 +119,23 @@ OpResult<std::string> Root::Relative(const std::string& path) const {
       return OpResult<std::string>::Fail("invalid_path", path + ": absolute paths must be under " + prefix_);
     }
   }
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
   // Lexical check first, so "a/../../x" is an escape even when "a" does not exist.
+  std::string out;
   int depth = 0;
   size_t start = 0;
   while (start <= p.size()) {
     size_t slash = p.find('/', start);
     std::string_view seg(p.data() + start, (slash == std::string::npos ? p.size() : slash) - start);
-    if (seg == "..") {
-      if (--depth < 0) return OpResult<std::string>::Fail("invalid_path", path + ": path escapes the workspace");
-    } else if (!seg.empty() && seg != ".") {
-      ++depth;
+    if (!seg.empty() && seg != ".") {
+      depth += seg == ".." ? -1 : 1;
+      if (depth < 0) return OpResult<std::string>::Fail("invalid_path", path + ": path escapes the workspace");
+      if (!out.empty()) out += '/';
+      out += seg;
     }
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
-  return OpResult<std::string>::Ok(p);
+  return OpResult<std::string>::Ok(out.empty() ? "." : out);
 }
 
 int Root::OpenBeneath(const std::string& rel, int flags, int mode) const {
@@ -206,12 +209,17 @@ OpResult<int64_t> Root::Write(const std::string& path, const std::string& conten
       std::string leaf = parent_end == std::string::npos ? dir : dir.substr(parent_end + 1);
       Fd pd(OpenBeneath(parent, O_PATH | O_DIRECTORY));
       if (pd.fd < 0) return FromErrno<int64_t>(parent, errno);
-      if (mkdirat(pd.fd, leaf.c_str(), 0755) != 0 && errno != EEXIST) return FromErrno<int64_t>(dir, errno);
+      if (mkdirat(pd.fd, leaf.c_str(), 0755) != 0) {
+        if (errno != EEXIST) return FromErrno<int64_t>(dir, errno);
+      } else if (owner_) {
+        (void)!fchownat(pd.fd, leaf.c_str(), owner_->first, owner_->second, AT_SYMLINK_NOFOLLOW);
+      }
     }
   }
   // O_NOFOLLOW on top of RESOLVE_BENEATH: never write through a final symlink.
   Fd f(OpenBeneath(*rel.value, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644));
   if (f.fd < 0) return FromErrno<int64_t>(path, errno);
+  if (owner_) (void)!fchown(f.fd, owner_->first, owner_->second);
   size_t off = 0;
   while (off < content.size()) {
     ssize_t n = write(f.fd, content.data() + off, content.size() - off);
@@ -298,6 +306,8 @@ OpResult<bool> Root::Remove(const std::string& path, bool recursive) const {
   size_t slash = rel.value->rfind('/');
   std::string parent = slash == std::string::npos ? "." : rel.value->substr(0, slash);
   std::string leaf = slash == std::string::npos ? *rel.value : rel.value->substr(slash + 1);
+  // "sub/.." would unlink entries of the directory above sub (even the root's).
+  if (leaf == "..") return OpResult<bool>::Fail("invalid_path", path + ": a path ending in .. cannot be deleted");
   Fd pd(OpenBeneath(parent, O_PATH | O_DIRECTORY));
   if (pd.fd < 0) return FromErrno<bool>(path, errno);
   struct stat st;

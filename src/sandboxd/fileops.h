@@ -11,9 +11,12 @@
 // Used by pincer-sandboxd inside the sandbox and by the server's files API on the host.
 // No dependencies beyond libc and the C++ library.
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pincer::fileops {
@@ -67,8 +70,14 @@ class Root {
   ~Root();
 
   // Normalises a client path to a relative one, or fails with invalid_path (NUL, empty,
-  // absolute outside the prefix). "." is the root itself.
+  // absolute outside the prefix, a ".." that climbs above the root). Empty and "." segments
+  // are dropped ("a//./b/." is "a/b"); ".." segments are kept for the kernel to resolve
+  // beneath the root. "." is the root itself.
   OpResult<std::string> Relative(const std::string& path) const;
+
+  // Files and directories created (or rewritten) by Write from now on are given this owner,
+  // best effort: for a server writing into a workspace whose sandbox runs as another user.
+  void SetOwner(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
 
   // The whole file (up to max_bytes), or lines [offset, offset+limit) (1-based offset).
   OpResult<ReadResult> Read(const std::string& path, int64_t offset_line = 0,
@@ -83,7 +92,8 @@ class Root {
   // Directory entries, directories first then by name.
   OpResult<std::vector<Entry>> List(const std::string& path) const;
   OpResult<Entry> Stat(const std::string& path) const;
-  // Deletes a file or an empty directory (recursive for directories when `recursive`).
+  // Deletes a file or an empty directory (recursive for directories when `recursive`). A path
+  // whose last segment is ".." is invalid_path: it would name a directory it does not spell.
   OpResult<bool> Remove(const std::string& path, bool recursive = false) const;
   // Files under `path` matching a glob (`*`, `?`, `[...]`, and `**` across directories).
   OpResult<std::vector<std::string>> Glob(const std::string& pattern, const std::string& path = ".",
@@ -101,6 +111,7 @@ class Root {
   int OpenBeneath(const std::string& rel, int flags, int mode = 0) const;
   int fd_ = -1;
   std::string prefix_;
+  std::optional<std::pair<uid_t, gid_t>> owner_;
 };
 
 // Shell-style glob matching of a relative path ("**" matches any number of directories).

@@ -122,5 +122,47 @@ TEST_F(FileOpsTest, RemoveAndErrors) {
   EXPECT_EQ(root_->Read("dir").error.code, "is_a_directory");
 }
 
+TEST_F(FileOpsTest, DotSegmentsAreDroppedAndADotDotLeafIsNeverDeleted) {
+  EXPECT_EQ(*root_->Relative("./a//b/./c/").value, "a/b/c");
+  EXPECT_EQ(*root_->Relative("sub/.").value, "sub");
+  EXPECT_EQ(*root_->Relative("./").value, ".");
+  EXPECT_EQ(*root_->Relative("/workspace/./x/").value, "x");
+  EXPECT_EQ(*root_->Relative("a/../b").value, "a/../b");  // the kernel resolves it, beneath the root
+  ASSERT_TRUE(root_->Write("keep/important.txt", "x").ok());
+  ASSERT_TRUE(root_->Write("sub/deeper/ok.txt", "x").ok());
+  // "sub/.." names the root: deleting it would empty the workspace.
+  for (std::string p : {"sub/..", "sub/deeper/../..", "sub/deeper/..", "./sub/../"}) {
+    EXPECT_EQ(root_->Remove(p, true).error.code, "invalid_path") << p;
+  }
+  EXPECT_TRUE(fs::exists(root_dir_ / "keep" / "important.txt"));
+  EXPECT_TRUE(fs::exists(root_dir_ / "sub" / "deeper" / "ok.txt"));
+  EXPECT_EQ(root_->Remove("./", true).error.code, "invalid_path");
+  // "sub/." is sub itself, and only sub.
+  EXPECT_TRUE(root_->Remove("sub/.", true).ok());
+  EXPECT_FALSE(fs::exists(root_dir_ / "sub"));
+  EXPECT_TRUE(fs::exists(root_dir_ / "keep" / "important.txt"));
+  auto ls = root_->List("./keep/");
+  ASSERT_TRUE(ls.ok());
+  ASSERT_EQ(ls.value->size(), 1u);
+  EXPECT_EQ((*ls.value)[0].path, "keep/important.txt");
+}
+
+TEST_F(FileOpsTest, SetOwnerGivesWhatWriteCreatesToThatUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give files away";
+  ASSERT_TRUE(root_->Write("old/before.txt", "x").ok());
+  root_->SetOwner(1234, 2345);
+  ASSERT_TRUE(root_->Write("old/new/f.txt", "x").ok());
+  ASSERT_TRUE(root_->Write("old/before.txt", "rewritten").ok());
+  auto owner = [&](const char* rel) {
+    struct stat st {};
+    EXPECT_EQ(lstat((root_dir_ / rel).c_str(), &st), 0) << rel;
+    return std::make_pair(st.st_uid, st.st_gid);
+  };
+  EXPECT_EQ(owner("old/new"), std::make_pair(uid_t{1234}, gid_t{2345}));
+  EXPECT_EQ(owner("old/new/f.txt"), std::make_pair(uid_t{1234}, gid_t{2345}));
+  EXPECT_EQ(owner("old/before.txt"), std::make_pair(uid_t{1234}, gid_t{2345}));
+  EXPECT_EQ(owner("old"), std::make_pair(uid_t{0}, gid_t{0}));  // existed already: left alone
+}
+
 }  // namespace
 }  // namespace pincer::fileops

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "common/json.h"
@@ -19,6 +21,19 @@ namespace pincer {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The states ('S', 'Z', …) of the direct children of `pid`.
+std::vector<char> ChildStates(pid_t pid) {
+  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<char> states;
+  for (pid_t child; children >> child;) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string line((std::istreambuf_iterator<char>(stat)), {});
+    size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size()) states.push_back(line[paren + 2]);
+  }
+  return states;
+}
 
 class SandboxdTest : public ::testing::Test {
  protected:
@@ -153,6 +168,36 @@ TEST_F(SandboxdTest, FileOpsAndErrors) {
   EXPECT_EQ(esc.at("error").as_object().at("code").as_string(), "invalid_path");
   auto bad = Call({{"op", "frobnicate"}});
   EXPECT_EQ(bad.at("error").as_object().at("code").as_string(), "bad_request");
+}
+
+TEST_F(SandboxdTest, OrphansAreReapedWithoutStealingExitStatuses) {
+  // Each command leaves orphans (reparented to the daemon, a child subreaper) and exits 7.
+  for (int i = 0; i < 5; ++i) {
+    auto r = Call({{"op", "exec"}, {"command", "(true &); (sleep 0.05 &); (exit 3 &); exit 7"}});
+    ASSERT_TRUE(r.at("ok").as_bool()) << ToJson(r);
+    EXPECT_EQ(r.at("exit_code").as_int64(), 7);
+  }
+  std::vector<char> states;
+  for (int i = 0; i < 200; ++i) {
+    states = ChildStates(pid_);
+    if (std::count(states.begin(), states.end(), 'Z') == 0) break;
+    usleep(10'000);
+  }
+  EXPECT_EQ(std::count(states.begin(), states.end(), 'Z'), 0) << "zombies left under sandboxd";
+  // Concurrent commands still get their own statuses while orphans are collected around them.
+  std::vector<int64_t> ids;
+  for (int code = 10; code < 14; ++code) {
+    int64_t id = ++next_id_;
+    ids.push_back(id);
+    Send({{"id", id}, {"op", "exec"}, {"command", "(sleep 0.02 &); sleep 0.1; exit " + std::to_string(code)}});
+  }
+  std::map<int64_t, int64_t> codes;
+  while (codes.size() < ids.size()) {
+    json::object m = Next();
+    ASSERT_FALSE(m.empty());
+    if (!m.contains("event")) codes[m.at("id").as_int64()] = m.at("exit_code").as_int64();
+  }
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(codes[ids[i]], 10 + static_cast<int64_t>(i));
 }
 
 TEST_F(SandboxdTest, ClosingTheConnectionKillsItsProcesses) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,12 +19,34 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr char kManagedBy[] = "pincer";
+constexpr char kInstallationLabel[] = "pincer.installation";
+// The container's user; it must own the workspace and the run directory.
+constexpr FileOwner kSandboxUser{1000, 1000};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
+}
+
+// This installation's id, kept in <state_dir>/installation-id (created on first use). Every
+// container is labelled with it, so servers with different data dirs sharing one Docker daemon
+// never adopt or stop each other's sandboxes.
+Result<std::string> LoadInstallationId(const std::string& state_dir) {
+  std::string path = state_dir + "/installation-id";
+  std::string id = ReadFile(path);
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  if (IsValidId(id, "ins")) return id;
+  id = NewId("ins");
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << id << "\n";
+    if (!f) return SysError("write " + tmp, errno);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) return SysError("rename " + tmp, errno);
+  return id;
 }
 
 void ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
@@ -36,10 +59,13 @@ void ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
 
 class DockerRuntime final : public SandboxRuntime {
  public:
-  DockerRuntime(DockerOptions options, http::HttpClient& client, http::LineTransport& transport)
-      : options_(std::move(options)), client_(client), transport_(transport) {}
+  DockerRuntime(DockerOptions options, std::string installation_id, http::HttpClient& client,
+                http::LineTransport& transport)
+      : options_(std::move(options)), installation_id_(std::move(installation_id)), client_(client),
+        transport_(transport) {}
 
   std::string name() const override { return "docker"; }
+  std::optional<FileOwner> WorkspaceOwner() const override { return kSandboxUser; }
 
   // One Engine API call; non-2xx becomes an error naming the step.
   Task<Result<http::ClientResponse>> Api(std::string method, std::string path, std::string body,
@@ -81,13 +107,13 @@ class DockerRuntime final : public SandboxRuntime {
     fs::create_directories(dir + "/run", ec);
     if (!ec) fs::create_directories(spec.workspace_dir, ec);
     if (ec) co_return Error(ErrorCode::kUnavailable, "sandbox_failed", "docker sandbox directories: " + ec.message());
-    // The container runs as uid 1000: it must own its workspace and run directory.
-    ChownTree(spec.workspace_dir, 1000, 1000);
-    ChownTree(dir + "/run", 1000, 1000);
+    ChownTree(spec.workspace_dir, kSandboxUser.uid, kSandboxUser.gid);
+    ChownTree(dir + "/run", kSandboxUser.uid, kSandboxUser.gid);
     info.endpoint = "unix:" + dir + "/run/sandboxd.sock";
     info.name = "pincer-" + info.id;
 
-    json::object labels{{"managed-by", kManagedBy}, {"pincer.sandbox-id", info.id},
+    json::object labels{{"managed-by", kManagedBy}, {kInstallationLabel, installation_id_},
+                        {"pincer.sandbox-id", info.id},
                         {"pincer.session-id", spec.session_id}, {"pincer.environment-id", spec.environment_id},
                         {"pincer.workspace", spec.workspace_dir}};
     json::object host{
@@ -106,7 +132,7 @@ class DockerRuntime final : public SandboxRuntime {
     json::object body{{"Image", spec.image},
                       {"Cmd", json::array{"/run/pincer-sandboxd", "--listen", "unix:/run/pincer/sandboxd.sock", "--root", "/workspace"}},
                       {"Entrypoint", json::array{}},
-                      {"User", "1000:1000"},
+                      {"User", std::to_string(kSandboxUser.uid) + ":" + std::to_string(kSandboxUser.gid)},
                       {"WorkingDir", "/workspace"},
                       {"Env", json::array{"HOME=/workspace", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
                       {"Labels", labels},
@@ -169,7 +195,7 @@ class DockerRuntime final : public SandboxRuntime {
       };
       SandboxInfo i;
       i.id = label("pincer.sandbox-id");
-      if (!IsValidId(i.id, "sbx")) continue;
+      if (!IsValidId(i.id, "sbx") || !Ours(label(kInstallationLabel), i.id)) continue;
       i.runtime = "docker";
       i.name = "pincer-" + i.id;
       i.session_id = label("pincer.session-id");
@@ -191,6 +217,14 @@ class DockerRuntime final : public SandboxRuntime {
     co_return out;
   }
 
+  // Another installation's container is none of our business. One without the label predates
+  // it; it is ours when our state directory has its run directory.
+  bool Ours(const std::string& installation, const std::string& id) const {
+    if (!installation.empty()) return installation == installation_id_;
+    std::error_code ec;
+    return fs::is_directory(options_.state_dir + "/" + id, ec);
+  }
+
   Result<void> Assign(const std::string& id, const std::string& session_id,
                       const std::string& workspace_dir) override {
     std::string path = options_.state_dir + "/" + id + "/meta.json";
@@ -210,6 +244,7 @@ class DockerRuntime final : public SandboxRuntime {
 
  private:
   DockerOptions options_;
+  std::string installation_id_;
   http::HttpClient& client_;
   http::LineTransport& transport_;
 };
@@ -236,7 +271,9 @@ Task<Result<std::unique_ptr<SandboxRuntime>>> MakeDockerRuntime(DockerOptions op
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);
   if (ec) co_return SysError("mkdir " + options.state_dir, ec.value());
-  auto rt = std::make_unique<DockerRuntime>(options, client, transport);
+  auto installation = LoadInstallationId(options.state_dir);
+  if (!installation) co_return std::move(installation).error();
+  auto rt = std::make_unique<DockerRuntime>(options, std::move(*installation), client, transport);
   auto ping = co_await rt->Api("GET", "/_ping", "", "ping", std::chrono::milliseconds(5000));
   if (!ping || ping->status != 200) {
     co_return Error(ErrorCode::kUnavailable, "sandbox_unavailable",

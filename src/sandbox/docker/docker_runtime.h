@@ -5,8 +5,10 @@
 // read-only and runs as the container's command, listening on a unix socket in a bind-mounted
 // host directory. Limits via HostConfig (Memory, PidsLimit, NanoCpus), all capabilities dropped,
 // no-new-privileges, read-only root filesystem with a private /tmp, network none or bridge per
-// environment. Containers carry labels (managed-by=pincer, pincer.sandbox-id, …) so a restarted
-// server finds and re-adopts them.
+// environment. Containers carry labels (managed-by=pincer, pincer.installation,
+// pincer.sandbox-id, …) so a restarted server finds and re-adopts them. pincer.installation is a
+// random id kept in `state_dir/installation-id`: ListManaged returns only this installation's
+// containers, so servers with different data dirs can share one Docker daemon.
 
 #include <memory>
 #include <string>

@@ -215,7 +215,7 @@ class LocalRuntime final : public SandboxRuntime {
                        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/run",
                        "--bind", dir + "/run", "/run/pincer", "--ro-bind", options_.sandboxd_path,
                        "/run/pincer-sandboxd", "--bind", spec.workspace_dir, "/workspace",
-                       "--chdir", "/workspace", "--setenv", "HOME", "/workspace", "--setenv", "USER", "pincer",
+                       "--chdir", "/workspace", "--clearenv", "--setenv", "HOME", "/workspace", "--setenv", "LANG", "C.UTF-8", "--setenv", "USER", "pincer",
                        "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                        "--remount-ro", "/", "--seccomp", std::to_string(seccomp_fd),
                        "/run/pincer-sandboxd", "--listen", "unix:/run/pincer/sandboxd.sock", "--root", "/workspace"});
@@ -261,7 +261,11 @@ class LocalRuntime final : public SandboxRuntime {
         // Nothing of the server (listening sockets, the database) may leak into the sandbox.
         syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
         fcntl(keep_fd, F_SETFD, 0);
-        execv(argv[0], argv.data());
+        // Nor its environment (provider keys): bwrap's own environ is readable from inside as
+        // /proc/1/environ, and --clearenv only cleans the child's.
+        char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+        char* clean_env[] = {path_env, nullptr};
+        execve(argv[0], argv.data(), clean_env);
         int e = errno;
         (void)!write(execfd[1], &e, sizeof(e));
         _exit(127);
