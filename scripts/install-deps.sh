@@ -26,6 +26,12 @@ else
   packages+=(libboost-dev libboost-json-dev)
 fi
 
+# Node.js and npm drive the official openai and @anthropic-ai/sdk packages in the functional
+# tests. Keep a Node that is already installed (e.g. from NodeSource, which bundles npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 # Debian 12 names clang's runtime per version.
 if ! apt-cache show libclang-rt-dev >/dev/null 2>&1; then
   packages=("${packages[@]/libclang-rt-dev/libclang-rt-14-dev}")

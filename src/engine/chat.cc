@@ -30,6 +30,47 @@ std::string MessageText(const json::value& content) {
   return out;
 }
 
+std::string ChatTextStream::Emit(std::string text) {
+  if (text.empty()) return "";
+  std::string out = step_sent_.empty() && !sent_.empty() ? std::string(kStepSeparator) + text : text;
+  step_sent_ += text;
+  sent_ += out;
+  return out;
+}
+
+std::string ChatTextStream::Feed(const Frame& frame) {
+  if (frame.event == "agent.stream_reset") {
+    attempt_.clear();
+    return "";
+  }
+  bool delta = frame.event == "agent.message.delta";
+  bool message = !delta && frame.seq > 0 && frame.event == domain::event_type::kAgentMessage;
+  if (!delta && !message) return "";
+  auto data = ParseJson(frame.data);
+  if (!data || !data->is_object()) return "";
+  const auto* text = data->get_object().if_contains(delta ? "delta" : "content");
+  if (!text || !text->is_string()) return "";
+  std::string out;
+  if (delta) {
+    attempt_ += text->get_string();
+    if (attempt_.size() > step_sent_.size()) out = Emit(attempt_.substr(step_sent_.size()));
+  } else {
+    // The response is complete: send what its deltas did not, then start the next one.
+    std::string_view content = text->get_string();
+    if (content.size() > step_sent_.size() && content.substr(0, step_sent_.size()) == step_sent_) {
+      out = Emit(std::string(content.substr(step_sent_.size())));
+    }
+    step_sent_.clear();
+    attempt_.clear();
+  }
+  return out;
+}
+
+std::string ChatTextStream::Rest(const std::string& content) const {
+  if (content.size() <= sent_.size() || content.compare(0, sent_.size(), sent_) != 0) return "";
+  return content.substr(sent_.size());
+}
+
 Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatRequest request, bool deltas) {
   if (request.agent_id.empty()) co_return Invalid("missing x-openclaw-agent-id header");
   auto agent = agents_.Get(request.agent_id);
@@ -76,7 +117,16 @@ Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatReques
     } else {
       json::value create = json::object{{"agentId", request.agent_id}};
       auto made = co_await sessions_.Create(ctx, create, *key);
-      if (!made) co_return std::move(made).error();
+      // Another request with the same new key created it first: use it (its turn makes this
+      // one session_busy below), unless it was made for another agent.
+      if (!made && made.error().wire_code != "session_exists") co_return std::move(made).error();
+      if (!made) {
+        auto raced = sessions_.Get(*key);
+        if (!raced) co_return std::move(raced).error();
+        if (raced->agent_id != request.agent_id) {
+          co_return Conflict("session_agent_mismatch", "session " + *key + " belongs to agent " + raced->agent_id);
+        }
+      }
     }
     turn.session_id = *key;
   } else {
@@ -159,17 +209,26 @@ Result<ChatResult> ChatCompletions::Collect(const ChatTurn& turn) {
     }
     if (e.type == domain::event_type::kAgentMessage) {
       const auto* c = e.payload.if_contains("content");
-      r.content = c && c->is_string() ? std::string(c->get_string()) : "";
+      if (c && c->is_string() && !c->get_string().empty()) {
+        if (!r.content.empty()) r.content += kStepSeparator;
+        r.content += c->get_string();
+      }
       r.event_id = e.id;
       r.created_ms = e.created_at;
     }
     if (e.type == domain::event_type::kStatusFailed) {
       const auto* err = e.payload.if_contains("error");
       r.error = err && err->is_string() ? std::string(err->get_string()) : "the turn failed";
+      const auto* code = e.payload.if_contains("error_code");
+      r.error_code = code && code->is_string() && !code->get_string().empty() ? std::string(code->get_string())
+                                                                              : "run_failed";
     }
     if (e.type == domain::event_type::kStatusIdle) {
       const auto* reason = e.payload.if_contains("stop_reason");
-      if (reason && reason->is_string() && reason->get_string() == "cancelled") r.error = "the turn was cancelled";
+      if (reason && reason->is_string() && reason->get_string() == "cancelled") {
+        r.error = "the turn was cancelled";
+        r.error_code = "cancelled";
+      }
     }
   }
   if (r.created_ms == 0) r.created_ms = clock_.NowMs();

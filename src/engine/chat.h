@@ -7,12 +7,13 @@
 // or `user`) is given — created with exactly that id when new — and otherwise ephemeral: the
 // whole `messages` array (system prompt, earlier turns) is replayed into a throw-away session
 // that is deleted afterwards. One turn runs per request: a busy session answers 409
-// session_busy. The reply carries the turn's final text and its exact token usage summed over
+// session_busy. The reply carries the text of every model response of the turn and its exact token usage summed over
 // every model call of the turn.
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/json.h"
 #include "common/result.h"
@@ -38,14 +39,18 @@ struct ChatTurn {
   std::unique_ptr<Subscription> subscription;  // taken before the turn started
 };
 
+// Between the texts of two model responses of one turn, in the reply and in the stream.
+inline constexpr std::string_view kStepSeparator = "\n\n";
+
 // The outcome of a finished turn.
 struct ChatResult {
-  std::string content;
+  std::string content;    // every agent.message of the turn, joined by kStepSeparator
   std::string event_id;  // of the final agent.message ("" when none)
   int64_t created_ms = 0;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   std::optional<std::string> error;  // set when the turn failed
+  std::string error_code;             // its wire code (the failed status's error_code)
 };
 
 class ChatCompletions {
@@ -72,6 +77,25 @@ class ChatCompletions {
   Sessions& sessions_;
   EventBus& bus_;
   Clock& clock_;
+};
+
+// Turns a turn's live frames into the text a streaming chat client is sent: the token deltas,
+// kStepSeparator between the texts of two model responses, and no repeats when a provider call
+// is retried (its deltas restart; what was already sent is skipped). Together with Rest() the
+// client gets exactly ChatResult::content.
+class ChatTextStream {
+ public:
+  // The text to send for this frame ("" for none).
+  std::string Feed(const Frame& frame);
+  // What `content` (the turn's result) has beyond what was sent: deltas the stream missed.
+  std::string Rest(const std::string& content) const;
+
+ private:
+  std::string Emit(std::string text);
+
+  std::string sent_;       // everything sent
+  std::string step_sent_;  // sent for the current model response
+  std::string attempt_;    // the current provider attempt's text
 };
 
 // The text of a message's content (a string, or an array of {type:"text", text} parts).

@@ -25,6 +25,15 @@ bool Answered(const std::vector<domain::Event>& after, const char* type, const c
   return false;
 }
 
+// True when the turn that made the request (the first of `after`) has ended since: a later
+// turn may be running, but nothing waits for this answer any more.
+bool TurnEnded(const std::vector<domain::Event>& after) {
+  for (const auto& e : after) {
+    if (e.type == domain::event_type::kStatusIdle || e.type == domain::event_type::kStatusFailed) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Task<Result<json::object>> Sessions::ConfirmNative(std::string id, const json::object& body) {
@@ -75,7 +84,7 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
     if (Answered(after, "user.tool_confirmation", "approval_id", approval)) {
       return Conflict("approval_already_answered", "tool confirmation " + tool_use_id + " was already answered");
     }
-    if (!s.in_flight()) {
+    if (!s.in_flight() || TurnEnded(after)) {
       return Conflict("session_not_running", "the turn that asked for " + tool_use_id + " is no longer running");
     }
     event.type = "user.tool_confirmation";
@@ -126,7 +135,7 @@ Task<Result<domain::Event>> Sessions::CustomToolResult(std::string id, std::stri
     if (Answered(after, "user.custom_tool_result", "custom_tool_use_id", use_id)) {
       return Conflict("custom_tool_use_already_answered", "custom tool use " + use_id + " was already answered");
     }
-    if (!s.in_flight()) {
+    if (!s.in_flight() || TurnEnded(after)) {
       return Conflict("session_not_running", "the turn that called " + use_id + " is no longer running");
     }
     event.type = "user.custom_tool_result";

@@ -14,6 +14,21 @@
 namespace pincer::engine {
 namespace {
 
+// An update's auth carries only what changes: merge it into the stored public settings (nested
+// objects too; null removes a key).
+void MergeAuth(json::object& into, const json::object& patch) {
+  for (const auto& kv : patch) {
+    json::value* cur = into.if_contains(kv.key());
+    if (kv.value().is_null()) {
+      into.erase(kv.key());
+    } else if (kv.value().is_object() && cur && cur->is_object()) {
+      MergeAuth(cur->get_object(), kv.value().get_object());
+    } else {
+      into[kv.key()] = kv.value();
+    }
+  }
+}
+
 Error VaultNotFound() { return NotFound("vault_not_found", "vault not found"); }
 Error CredentialNotFound() { return NotFound("credential_not_found", "credential not found"); }
 
@@ -168,7 +183,7 @@ Task<Result<domain::Credential>> Vaults::ModifyCredential(
       }
       ASSIGN_OR_RETURN(json::object secrets, Secrets(result));
       for (const auto& kv : split->secret) secrets[kv.key()] = kv.value();
-      result.auth = std::move(split->public_part);
+      MergeAuth(result.auth, split->public_part);
       result.sealed = Seal(key_, ToJson(secrets));
     }
     result.updated_at = clock_.NowMs();

@@ -98,33 +98,45 @@ http::Response Stream(const ApiDeps& deps, std::string session_id, std::shared_p
 }  // namespace
 
 void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
-  const std::string base = std::string(kPrefix) + "/v1/sessions/:session_id/events";
+  std::string base(kPrefix);
+  base += "/v1/sessions/:session_id/events";
 
   router.Add("GET", base, [&deps](http::Request& req) -> Task<http::Response> {
     auto params = ParseListParams(req, 100, 1000, /*default_descending=*/false);
     if (!params) co_return ErrorResponse(params.error());
     auto events = deps.sessions.Events(req.Param("session_id"), 0, 0);
     if (!events) co_return ErrorResponse(events.error());
-    int64_t cursor_seq = 0;
-    std::string unused;
-    if (!params->page.empty()) detail::DecodeCursor(params->page, cursor_seq, unused);
-    if (params->descending) std::reverse(events->begin(), events->end());
-    json::array data;
-    int64_t last_seq = 0;
-    bool more = false;
+    // One native event can read as several dialect events, so a position is (seq, index).
+    struct Row {
+      int64_t seq;
+      int64_t index;
+      json::object event;
+    };
+    std::vector<Row> rows;
     for (const auto& e : *events) {
-      if (cursor_seq > 0 && (params->descending ? e.seq >= cursor_seq : e.seq <= cursor_seq)) continue;
-      if (static_cast<int64_t>(data.size()) >= params->limit) {
-        more = true;
-        break;
-      }
       auto converted = DialectEvents(e);
-      if (params->descending) std::reverse(converted.begin(), converted.end());
-      for (auto& c : converted) data.emplace_back(std::move(c));
-      last_seq = e.seq;
+      for (size_t i = 0; i < converted.size(); ++i) rows.push_back({e.seq, static_cast<int64_t>(i), std::move(converted[i])});
     }
+    if (params->descending) std::reverse(rows.begin(), rows.end());
+    size_t begin = 0;
+    int64_t cursor_seq = 0;
+    std::string cursor_index;
+    if (!params->page.empty() && detail::DecodeCursor(params->page, cursor_seq, cursor_index) &&
+        cursor_index.size() > 1 && cursor_index[0] == 'e') {
+      std::pair<int64_t, int64_t> at{cursor_seq, std::strtoll(cursor_index.c_str() + 1, nullptr, 10)};
+      while (begin < rows.size()) {
+        std::pair<int64_t, int64_t> pos{rows[begin].seq, rows[begin].index};
+        if (params->descending ? pos < at : pos > at) break;
+        ++begin;
+      }
+    }
+    size_t end = std::min(rows.size(), begin + static_cast<size_t>(params->limit));
+    json::array data;
+    for (size_t i = begin; i < end; ++i) data.emplace_back(std::move(rows[i].event));
     json::object out{{"data", std::move(data)}};
-    out["next_page"] = more ? json::value(detail::EncodeCursor(last_seq, "e")) : json::value(nullptr);
+    out["next_page"] = end < rows.size() && end > begin
+                           ? json::value(detail::EncodeCursor(rows[end - 1].seq, "e" + std::to_string(rows[end - 1].index)))
+                           : json::value(nullptr);
     co_return JsonResponse(out);
   });
 

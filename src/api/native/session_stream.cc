@@ -6,7 +6,9 @@
 // skipped by seq). `heartbeat` frames every PINCER_SSE_HEARTBEAT_MS; the stream closes once the
 // session has been idle for PINCER_SSE_IDLE_CLOSE_MS, when the session is deleted (after a
 // session.status_deleted frame), when the client leaves, or — with an
-// `event: error` frame — when the client reads too slowly to keep up.
+// `event: error` frame — when the client reads too slowly to keep up. A pending tool
+// confirmation request (or custom tool call) is re-sent after the catch-up even when the resume
+// point is past it.
 
 #include "api/native/routes.h"
 #include "api/respond.h"
@@ -30,6 +32,16 @@ void AppendFrame(std::string& out, std::string_view event, std::string_view data
 }
 
 bool IsActive(std::string_view status) { return status == "starting" || status == "running"; }
+
+// The session's last event when it is a request the turn waits on (a tool confirmation or a
+// custom tool call).
+std::optional<domain::Event> PendingRequest(const ApiDeps& deps, const std::string& session_id) {
+  auto s = deps.sessions.Get(session_id);
+  if (!s || !deps.sessions.AwaitingClient(*s)) return std::nullopt;
+  auto last = deps.sessions.Events(session_id, s->next_seq - 2, 1);
+  if (!last || last->empty()) return std::nullopt;
+  return std::move(last->front());
+}
 
 }  // namespace
 
@@ -73,6 +85,15 @@ http::Response SessionStream(const ApiDeps& deps, std::string session_id, int64_
       if (!co_await w.Write(std::move(out))) co_return;
       out.clear();
       if (events->size() < 500) break;
+    }
+    // A turn parked on the client: re-send its request even when the resume point is past it,
+    // so a reconnecting client (a reloaded UI) learns what the session waits for.
+    if (active && after_seq > 0) {
+      if (auto pending = PendingRequest(deps, session_id); pending && pending->seq <= after_seq) {
+        AppendFrame(out, pending->type, ToJson(domain::EventToJson(*pending)), pending->seq);
+        if (!co_await w.Write(std::move(out))) co_return;
+        out.clear();
+      }
     }
 
     int64_t last_write = clock.NowMs();

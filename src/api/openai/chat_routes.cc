@@ -44,16 +44,15 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
     json::object first{{"role", "assistant"}, {"content", ""}};
     bool ok = co_await w.Write("data: " + ChunkJson(id, created, turn->model, std::move(first), nullptr) + "\n\n");
     bool ended = false;
+    engine::ChatTextStream text;
+    auto chunk = [&](const std::string& t) {
+      json::object delta{{"content", t}};
+      return "data: " + ChunkJson(id, created, turn->model, std::move(delta), nullptr) + "\n\n";
+    };
     while (ok && !ended) {
       std::string out;
       for (const auto& f : sub->Drain()) {
-        if (f->event == "agent.message.delta") {
-          auto d = ParseJson(f->data);
-          if (d && d->is_object()) {
-            json::object delta{{"content", d->get_object().at("delta")}};
-            out += "data: " + ChunkJson(id, created, turn->model, std::move(delta), nullptr) + "\n\n";
-          }
-        }
+        if (std::string t = text.Feed(*f); !t.empty()) out += chunk(t);
         if (!f->status.empty() && f->seq > turn->after_seq && (f->status == "idle" || f->status == "failed")) ended = true;
       }
       if (!ended && sub->dropped()) ended = true;  // fall back to the log for the rest
@@ -75,10 +74,13 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
     std::string tail;
     if (!result || result->error) {
       std::string message = result ? *result->error : result.error().message;
+      std::string code = result ? result->error_code : result.error().wire_code;
       tail = "event: error\ndata: " +
-             ToJson(json::object{{"error", json::object{{"message", message}, {"type", "run_failed"}}}}) + "\n\n";
+             ToJson(json::object{{"error", json::object{{"message", message}, {"type", "run_failed"}, {"code", code}}}}) +
+             "\n\n";
     } else {
-      tail = "data: " + ChunkJson(id, created, turn->model, json::object{}, "stop") + "\n\n";
+      if (std::string rest = text.Rest(result->content); !rest.empty()) tail = chunk(rest);
+      tail += "data: " + ChunkJson(id, created, turn->model, json::object{}, "stop") + "\n\n";
       if (include_usage) {
         tail += "data: " + ToJson(json::object{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
                                                {"model", turn->model}, {"choices", json::array{}},
