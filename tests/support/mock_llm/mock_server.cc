@@ -85,7 +85,8 @@ MockServer::MockServer(ScriptStore& store, MockOptions options) : store_(store),
                 return ControlJson(200, w.Take());
               }));
   router_.Add("GET", "/_mock/requests", Sync([this](http::Request& r) {
-                return ControlJson(200, store_.RequestsJson(r.Query("key")));
+                return ControlJson(200,
+                                   store_.RequestsJson(r.Query("key"), r.Query("bodies") != "0"));
               }));
   router_.Add("DELETE", "/_mock/requests", Sync([this](http::Request&) {
                 store_.ClearRequests();
@@ -154,8 +155,10 @@ Task<http::Response> MockServer::Llm(http::Request& req, const WireFormat& forma
   ChatSummary& summary = parsed.summary;
   // A body that is not JSON is recorded as a JSON string, which must be valid UTF-8.
   if (!body && !IsValidUtf8(req.body)) req.body = "<invalid UTF-8>";
+  auto done_at_us = std::make_shared<std::atomic<int64_t>>(0);
   store_.Record(RecordedRequest{summary.key, req.path, HeadersJson(req.headers),
-                                std::move(req.body), body.has_value(), NowMs()});
+                                std::move(req.body), body.has_value(), NowMs(), NowUs(),
+                                done_at_us});
   body = json::value();  // free the DOM before any wait
 
   ScriptStore::Taken taken = store_.Take(summary.key, summary.model, /*pop=*/!parsed.error);
@@ -209,6 +212,7 @@ Task<http::Response> MockServer::Llm(http::Request& req, const WireFormat& forma
   if (!summary.stream) {
     http::Response resp = http::Response::Json(200, format.Body(reply, summary));
     AddHeaders(resp, format, &reply);
+    done_at_us->store(NowUs());  // approximate: the body is written after the handler returns
     co_return resp;
   }
   auto plan = std::make_shared<StreamPlan>();
@@ -224,6 +228,7 @@ Task<http::Response> MockServer::Llm(http::Request& req, const WireFormat& forma
     plan->error_event = format.ErrorEvent(e);
   }
   plan->in_flight.emplace(std::move(in_flight));
+  plan->done_at_us = std::move(done_at_us);
   http::Response resp;
   resp.headers.Set("content-type", "text/event-stream; charset=utf-8");
   resp.headers.Set("cache-control", "no-cache");

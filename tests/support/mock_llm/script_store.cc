@@ -77,24 +77,24 @@ void ScriptStore::Record(RecordedRequest r) {
   }
 }
 
-std::string ScriptStore::RequestsJson(const std::optional<std::string>& key) const {
+std::string ScriptStore::RequestsJson(const std::optional<std::string>& key, bool bodies) const {
   JsonWriter w;
   w.BeginObject().BeginArray("requests");
   {
     std::lock_guard lock(rec_mu_);
     for (const auto& r : records_) {
       if (key && r.key != *key) continue;
-      w.BeginObject()
-          .String("key", r.key)
-          .String("path", r.path)
-          .Raw("headers", r.headers_json)
-          .Key("body");
-      if (r.body_is_json) {
-        w.Raw(r.body);
-      } else {
-        w.String(r.body);
+      w.BeginObject().String("key", r.key).String("path", r.path);
+      if (bodies) {
+        w.Raw("headers", r.headers_json).Key("body");
+        if (r.body_is_json) {
+          w.Raw(r.body);
+        } else {
+          w.String(r.body);
+        }
       }
-      w.Int("received_at_ms", r.received_at_ms).EndObject();
+      w.Int("received_at_ms", r.received_at_ms).Int("received_at_us", r.received_at_us);
+      w.Int("done_at_us", r.done_at_us ? r.done_at_us->load() : 0).EndObject();
     }
   }
   w.EndArray().EndObject();

@@ -6,6 +6,7 @@
 // Thread-safe. Every method takes a mutex for a short, bounded critical section (a deque
 // pop/push, a counter bump); nothing is held across an await.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -27,6 +28,10 @@ struct RecordedRequest {
   std::string body;           // raw request body
   bool body_is_json = false;  // false: rendered as a JSON string
   int64_t received_at_ms = 0;
+  // Timing for benchmarks (wall clock, µs): when the request had been read, and when its
+  // response had been handed to the socket in full (0 until then).
+  int64_t received_at_us = 0;
+  std::shared_ptr<std::atomic<int64_t>> done_at_us;
 };
 
 class ScriptStore {
@@ -54,8 +59,9 @@ class ScriptStore {
   std::optional<AutoConfig> GetAuto() const;
 
   void Record(RecordedRequest r);
-  // {"requests":[…]} for one key, or for all keys when `key` is nullopt.
-  std::string RequestsJson(const std::optional<std::string>& key) const;
+  // {"requests":[…]} for one key, or for all keys when `key` is nullopt. Without `bodies`,
+  // each entry has only its key, path and timing fields.
+  std::string RequestsJson(const std::optional<std::string>& key, bool bodies = true) const;
   void ClearRequests();
 
   std::string StatsJson(int64_t in_flight) const;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/async.h"
+#include "wire_util.h"
 
 namespace pincer::mock {
 namespace {
@@ -42,6 +43,7 @@ Task<void> WriteEvents(std::shared_ptr<StreamPlan> plan, http::StreamWriter& wri
       if (!co_await writer.Write(std::move(plan->error_event))) co_return;
     }
   }
+  if (plan->done_at_us) plan->done_at_us->store(NowUs());
   if (fail && plan->fail_mode == FailMode::kClose) AbortIfSupported(writer);
 }
 

@@ -38,6 +38,7 @@ struct StreamPlan {
   FailMode fail_mode = FailMode::kClose;
   std::string error_event;  // frame for FailMode::kErrorEvent
   std::optional<InFlight> in_flight;
+  std::shared_ptr<std::atomic<int64_t>> done_at_us;  // set to NowUs() once everything is written
 };
 
 // Sends plan->events (one write per event when paced, else a single write), then applies the

@@ -81,5 +81,7 @@ class MarkerScan {
 std::string ThinkingSignature(std::string_view thinking);
 
 int64_t NowMs();
+// Wall clock (CLOCK_REALTIME) in microseconds, for the request log's timing fields.
+int64_t NowUs();
 
 }  // namespace pincer::mock
