@@ -176,7 +176,9 @@ OpResult<ReadResult> Root::Read(const std::string& path, int64_t offset_line, in
   while (pos < all.size()) {
     size_t nl = all.find('\n', pos);
     size_t end = nl == std::string::npos ? all.size() : nl + 1;
-    if (line >= first && (limit_lines <= 0 || line < first + limit_lines)) {
+    // Lines are contiguous from `first`: after the first line that does not fit, none follows
+    // (a later, shorter line would be taken for the one that was left out).
+    if (line >= first && (limit_lines <= 0 || line < first + limit_lines) && !r.truncated) {
       if (static_cast<int64_t>(r.content.size() + (end - pos)) > max_bytes) {
         r.truncated = true;
       } else {

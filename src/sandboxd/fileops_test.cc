@@ -49,6 +49,16 @@ TEST_F(FileOpsTest, WriteReadEditRoundTrip) {
   EXPECT_EQ(root_->Read("a/b/c.txt").value->content, "one\n2\nthree\n2\n");
 }
 
+TEST_F(FileOpsTest, ALineRangeOverTheByteBudgetStopsAtTheFirstLineThatDoesNotFit) {
+  ASSERT_TRUE(root_->Write("long.txt", "a\n" + std::string(100, 'x') + "\nb\nc\n").ok());
+  auto r = root_->Read("long.txt", 1, 4, 20);
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  // Line 3 ("b") fits the budget but must not be read as line 2.
+  EXPECT_EQ(r.value->content, "a\n");
+  EXPECT_TRUE(r.value->truncated);
+  EXPECT_EQ(r.value->total_lines, 4);
+}
+
 TEST_F(FileOpsTest, ListStatGlobGrep) {
   root_->Write("src/main.cc", "int main() {}\n// TODO fix\n");
   root_->Write("src/util/x.h", "#pragma once\n// TODO too\n");
