@@ -84,6 +84,10 @@ struct Conn {
   bool dead = false;
 };
 
+// How long output pipes are still read after the command exited (what it wrote last, and what
+// same-group children flushed as they were killed).
+constexpr int64_t kOutputGraceMs = 250;
+
 struct Run {
   int64_t id = 0;
   Conn* conn = nullptr;
@@ -92,8 +96,9 @@ struct Run {
   size_t stdin_off = 0;
   size_t max_output = kDefaultMaxOutput;
   bool out_truncated = false, err_truncated = false;
-  int64_t started = 0, deadline = 0;
+  int64_t started = 0, deadline = 0, exited_at = 0;
   bool timed_out = false, exited = false;
+  bool output_abandoned = false;  // a process that left the group kept the pipes open
   int status = 0;
 };
 
@@ -360,7 +365,8 @@ class Daemon {
     if (r.child.stdin_fd >= 0) close(r.child.stdin_fd);
     json::object o;
     o["stdout"] = Utf8(r.out) + (r.out_truncated ? "\n[stdout truncated at " + std::to_string(r.max_output) + " bytes]" : "");
-    o["stderr"] = Utf8(r.err) + (r.err_truncated ? "\n[stderr truncated at " + std::to_string(r.max_output) + " bytes]" : "");
+    o["stderr"] = Utf8(r.err) + (r.err_truncated ? "\n[stderr truncated at " + std::to_string(r.max_output) + " bytes]" : "") +
+                  (r.output_abandoned ? "\n[output no longer read: a background process that left the command's process group still holds it]" : "");
     o["truncated"] = r.out_truncated || r.err_truncated;
     o["timed_out"] = r.timed_out;
     o["duration_ms"] = NowMs() - r.started;
@@ -400,6 +406,9 @@ class Daemon {
       if (r.child.stdin_fd >= 0) fds.push_back({r.child.stdin_fd, POLLOUT, 0}), refs.push_back({kIn, &r});
       if (!r.exited && r.child.pidfd >= 0) fds.push_back({r.child.pidfd, POLLIN, 0}), refs.push_back({kPid, &r});
       if (!r.exited) timeout = static_cast<int>(std::clamp<int64_t>(r.deadline - now, 0, timeout));
+      if (r.exited && (r.child.stdout_fd >= 0 || r.child.stderr_fd >= 0)) {
+        timeout = static_cast<int>(std::clamp<int64_t>(r.exited_at + kOutputGraceMs - now, 0, timeout));
+      }
     }
     int n = poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) return;
@@ -429,6 +438,16 @@ class Daemon {
       if (!it->exited && now >= it->deadline) {
         it->timed_out = true;
         KillGroup(it->child);
+      }
+      if (it->exited && (it->child.stdout_fd >= 0 || it->child.stderr_fd >= 0) &&
+          now >= it->exited_at + kOutputGraceMs) {
+        // The command is done, but something it started in a session of its own (setsid, a
+        // daemon) still holds its output: stop reading rather than wait for that process.
+        for (int* fd : {&it->child.stdout_fd, &it->child.stderr_fd}) {
+          if (*fd >= 0) Capture(*it, *fd, fd == &it->child.stderr_fd);
+          if (*fd >= 0) close(*fd), *fd = -1;
+        }
+        it->output_abandoned = true;
       }
       if (it->exited && it->child.stdout_fd < 0 && it->child.stderr_fd < 0) {
         Finish(*it);
@@ -465,6 +484,7 @@ class Daemon {
       for (auto& r : runs_) {
         if (!r.exited && r.child.pid == pid) {
           r.exited = true;
+          r.exited_at = NowMs();
           r.status = status;
           KillGroup(r.child);  // so pipes held open by leftovers reach EOF
           break;

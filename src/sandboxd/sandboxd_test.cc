@@ -144,6 +144,22 @@ TEST_F(SandboxdTest, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_EQ(ps.at("stdout").as_string(), "");
 }
 
+TEST_F(SandboxdTest, AProcessThatLeftTheGroupDoesNotHoldTheCallOpen) {
+  // setsid puts `sleep` out of reach of the group kill; it inherits stdout and stderr.
+  auto start = std::chrono::steady_clock::now();
+  // The shell waits until `sleep` is in its own session (else the group kill could win the race).
+  auto r = Call({{"op", "exec"},
+                 {"command", "echo before; setsid sh -c 'touch escaped; exec sleep 8' & "
+                             "while [ ! -e escaped ]; do sleep 0.01; done; echo after"},
+                 {"timeout_ms", 20000}});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(4));
+  EXPECT_EQ(r.at("exit_code").as_int64(), 0);
+  EXPECT_FALSE(r.at("timed_out").as_bool());
+  EXPECT_EQ(r.at("stdout").as_string(), "before\nafter\n");
+  EXPECT_NE(r.at("stderr").as_string().find("output no longer read"), std::string::npos) << r;
+}
+
 TEST_F(SandboxdTest, OutputIsCappedWithAMarker) {
   auto r = Call({{"op", "exec"}, {"command", "head -c 100000 /dev/zero | tr '\\0' a"}, {"max_output_bytes", 2048}});
   EXPECT_TRUE(r.at("truncated").as_bool());
