@@ -1,6 +1,7 @@
 #include "sandbox/pool.h"
 
 #include <filesystem>
+#include <set>
 
 #include "common/async.h"
 #include "common/log.h"
@@ -126,7 +127,7 @@ Task<Result<SandboxPool::Lease>> SandboxPool::Create(const std::string& session_
         info->workspace_dir = workspace;
         source = "warm";
       } else {
-        (void)co_await runtime_.Stop(box->info.id);
+        co_await StopWarm(*box);
       }
     }
   }
@@ -198,7 +199,7 @@ Task<bool> SandboxPool::MakeRoom() {
     }
     if (warm_victim) {
       evictions_.With({"capacity"}).Inc();
-      (void)co_await runtime_.Stop(warm_victim->info.id);
+      co_await StopWarm(*warm_victim);
     } else {
       co_await Evict(victim, "capacity");
     }
@@ -287,6 +288,19 @@ Task<Result<int>> SandboxPool::Adopt(std::function<bool(const std::string&)> ses
     (void)co_await runtime_.Stop(info.id);  // orphan, stopped, warm from a previous run, or duplicate
   }
   acquires_.With({"adopt"}).Inc(adopted);
+  // Warm sandboxes of a previous run were stopped above: their workspaces held nothing.
+  std::set<std::string> live;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : warm_) live.insert(w.info.workspace_dir);
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.workspaces_dir + "/.warm", ec)) {
+    if (live.count(entry.path().string()) == 0) {
+      std::error_code rm;
+      fs::remove_all(entry.path(), rm);
+    }
+  }
   co_return adopted;
 }
 
@@ -299,7 +313,13 @@ Task<void> SandboxPool::StopAll() {
     warm.swap(warm_);
   }
   for (const auto& sid : sessions) co_await Evict(sid, "shutdown");
-  for (const auto& w : warm) (void)co_await runtime_.Stop(w.info.id);
+  for (const auto& w : warm) co_await StopWarm(w);
+}
+
+Task<void> SandboxPool::StopWarm(const WarmBox& box) {
+  (void)co_await runtime_.Stop(box.info.id);
+  std::error_code ec;
+  fs::remove_all(box.info.workspace_dir, ec);
 }
 
 }  // namespace pincer::sandbox

@@ -98,6 +98,8 @@ class SandboxPool {
     SandboxInfo info;
     std::string env_key;
   };
+  // Stops a warm sandbox nobody claimed and removes its (unused) workspace.
+  Task<void> StopWarm(const WarmBox& box);
   static std::string EnvKey(const EnvironmentSpec& env) { return env.id + "|" + env.network + "|" + env.image; }
   SandboxSpec SpecFor(const EnvironmentSpec& env, std::string session_id, std::string workspace) const;
   // Frees one slot if at capacity; false when everything is busy.

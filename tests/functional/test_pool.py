@@ -103,6 +103,26 @@ def test_warm_sandbox_is_claimed_by_the_next_new_session(sandbox_server, mock_ll
     assert len(live_sandboxes(server, runtime)) == 2
 
 
+def test_unclaimed_warm_workspaces_are_removed_at_the_next_start(sandbox_server, mock_llm, runtime):
+    server = sandbox_server(PINCER_MAX_WARM=1)
+    s = new_session(server, mock_llm)
+    warm_dir = os.path.join(server.data_dir, "workspaces", ".warm")
+
+    def warm_up() -> None:
+        assert server.post(f"/v1/agents/{s.agent['agent_id']}/warm").status_code == 202
+        poll(lambda: metric(server, "pool_warm_sandboxes") == 1, timeout=15, message="a warm sandbox")
+        assert len(os.listdir(warm_dir)) == 1
+
+    # Sandboxes outlive the server; the next one stops the old warm ones and removes their
+    # workspaces, whether the last one stopped cleanly or was killed.
+    for restart in (lambda: server.stop() == 0 and server.restart(), lambda: crash_restart(server)):
+        warm_up()
+        assert restart()
+        poll(lambda: os.listdir(warm_dir) == [], timeout=15,
+             message="the previous server's warm workspace is removed at start-up")
+        assert live_sandboxes(server, runtime) == set()
+
+
 def test_active_cap_evicts_the_idle_session_and_its_workspace_survives(sandbox_server, mock_llm, runtime):
     server = sandbox_server(PINCER_MAX_ACTIVE=1)
     a = new_session(server, mock_llm)
