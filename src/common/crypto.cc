@@ -108,7 +108,7 @@ std::string Seal(std::string_view key, std::string_view plaintext) {
 }
 
 Result<std::string> Open(std::string_view key, std::string_view sealed_hex) {
-  auto invalid = [] { return Error(ErrorCode::kInvalidArgument, "sealed_data_invalid", "sealed data is corrupt or was sealed with another key"); };
+  auto invalid = [] { return Error(ErrorCode::kInternal, "sealed_data_invalid", "sealed data is corrupt or was sealed with another key"); };
   auto raw = FromHex(sealed_hex);
   if (!raw || raw->size() < kNonce + kTag || key.size() != 32) return invalid();
   size_t n = raw->size() - kNonce - kTag;

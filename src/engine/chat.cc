@@ -225,9 +225,10 @@ Result<ChatResult> ChatCompletions::Collect(const ChatTurn& turn) {
     }
     if (e.type == domain::event_type::kStatusIdle) {
       const auto* reason = e.payload.if_contains("stop_reason");
-      if (reason && reason->is_string() && reason->get_string() == "cancelled") {
-        r.error = "the turn was cancelled";
-        r.error_code = "cancelled";
+      // Cancelled, interrupted or archived: the turn stopped before its answer.
+      if (reason && reason->is_string() && reason->get_string() != "end_turn") {
+        r.error_code = std::string(reason->get_string());
+        r.error = "the turn was " + r.error_code;
       }
     }
   }

@@ -99,6 +99,7 @@ Task<Result<domain::Session>> Sessions::CreateFrom(const CallContext& ctx, Sessi
     for (const auto& v : vaults) {
       ASSIGN_OR_RETURN(auto vault, w.GetVault(v));
       if (!vault) return NotFound("vault_not_found", "vault " + v + " not found");
+      if (vault->archived_at) return Conflict("vault_archived", "vault " + v + " is archived");
     }
     ASSIGN_OR_RETURN(auto existing, w.GetSession(s.id));
     if (existing) return Conflict("session_exists", "session " + s.id + " already exists");

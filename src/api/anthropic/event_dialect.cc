@@ -46,8 +46,8 @@ std::pair<const char*, const char*> ErrorType(const std::string& code) {
   if (code == "provider_rate_limited") return {"model_rate_limited_error", "exhausted"};
   if (code == "provider_unavailable") return {"model_overloaded_error", "exhausted"};
   if (code == "provider_timeout" || code == "provider_stalled") return {"model_request_failed_error", "exhausted"};
-  if (code.rfind("provider_", 0) == 0 || code == "context_overflow" || code == "model_not_found" ||
-      code == "provider_not_configured") {
+  if (code.rfind("provider_", 0) == 0 || code == "context_overflow" || code == "invalid_model" ||
+      code == "missing_api_key" || code == "missing_base_url") {
     return {"model_request_failed_error", "terminal"};
   }
   if (code == "quota_exceeded") return {"billing_error", "terminal"};

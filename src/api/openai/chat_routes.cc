@@ -55,13 +55,18 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
         if (std::string t = text.Feed(*f); !t.empty()) out += chunk(t);
         if (!f->status.empty() && f->seq > turn->after_seq && (f->status == "idle" || f->status == "failed")) ended = true;
       }
-      if (!ended && sub->dropped()) ended = true;  // fall back to the log for the rest
       if (!out.empty()) ok = co_await w.Write(std::move(out));
       if (!ok || w.Closed()) break;
       if (!ended) {
         auto s = deps.sessions.Get(turn->session_id);
-        if (!s || !s->in_flight()) ended = true;
-        else co_await sub->signal().Wait(std::chrono::seconds(15));
+        if (!s || !s->in_flight()) {
+          ended = true;
+        } else {
+          // A subscriber that fell behind gets no more frames: watch the session until the
+          // turn ends, then send the rest of the text from the log.
+          auto wait = sub->dropped() ? std::chrono::milliseconds(100) : std::chrono::milliseconds(15000);
+          co_await sub->signal().Wait(wait);
+        }
       }
     }
     if (!ended) {
