@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "engine/conversation.h"
 #include "engine/quota.h"
@@ -288,8 +289,12 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     req.max_tokens = options_.max_output_tokens;
 
     llm::StreamHandler handler;
+    // The step's agent.message gets this id, so its deltas can name it before it exists.
+    const std::string message_id = NewId(domain::kEventIdPrefix);
     if (bus_.WantsDeltas(sid)) {
-      handler.on_text = [this, &sid](std::string_view t) { bus_.Publish(sid, DeltaFrame(sid, "agent.message.delta", t)); };
+      handler.on_text = [this, &sid, &message_id](std::string_view t) {
+        bus_.Publish(sid, DeltaFrame(sid, "agent.message.delta", t, message_id));
+      };
       handler.on_thinking = [this, &sid](std::string_view t) { bus_.Publish(sid, DeltaFrame(sid, "agent.thinking.delta", t)); };
       // Deltas of a failed attempt are void: tell delta readers to drop what they have.
       handler.on_retry = [this, &sid](int) { bus_.Publish(sid, DeltaFrame(sid, "agent.stream_reset", "")); };
@@ -308,6 +313,9 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
       ASSIGN_OR_RETURN(auto s, CurrentRun(w, sid, run_id));
       int64_t now = clock_.NowMs();
       auto step_events = StepEvents(*resp, usage, model, step, now);
+      for (auto& e : step_events) {
+        if (e.type == domain::event_type::kAgentMessage) e.id = message_id;
+      }
       AnnotateToolUses(rc, step_events);
       for (auto& e : step_events) RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
       s.usage.Add(usage);

@@ -119,7 +119,8 @@ std::string TruncateToolOutput(std::string s) {
   return s + "\n[output truncated: " + std::to_string(cut) + " more bytes]";
 }
 
-FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text) {
+FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text,
+                    std::string_view event_id) {
   auto f = std::make_shared<Frame>();
   f->event = type;
   f->delta = true;
@@ -129,6 +130,10 @@ FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string
   data += type;
   data += "\",\"delta\":";
   log::AppendJsonString(data, text);
+  if (!event_id.empty()) {
+    data += ",\"event_id\":";
+    log::AppendJsonString(data, event_id);
+  }
   data += '}';
   f->data = std::move(data);
   return f;

@@ -40,7 +40,9 @@ Result<domain::Session> CurrentRun(store::Writer& w, const std::string& session_
 std::string TruncateToolOutput(std::string s);
 
 // A transient (not persisted) frame.
-FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text);
+// `event_id`, when given, is the id the event the delta belongs to will have once persisted.
+FramePtr DeltaFrame(const std::string& session_id, const char* type, std::string_view text,
+                    std::string_view event_id = {});
 FramePtr TransientStatusFrame(const std::string& session_id, const std::string& status,
                               int64_t now);
 

@@ -306,6 +306,28 @@ def test_stream_pings_never_replays_and_ends_on_delete(dialect):
         assert c.ended
 
 
+def test_event_deltas_stream_the_text_of_the_agent_message_to_come(api):
+    key = unique_key("deltas")
+    sid = api.session(api.agent(key=key))["id"]
+    api.mock.script(key, [{"text": "streamed in small pieces", "chunk_size": 4}])
+    with stream(api, sid, "?event_deltas[]=agent.message") as c:
+        api.message(sid, "go")
+        frames = frames_until_idle(c)
+    names = [f.event for f in frames]
+    message = next(f.json for f in frames if f.event == "agent.message")
+    starts = [f.json for f in frames if f.event == "event_start"]
+    deltas = [f.json for f in frames if f.event == "event_delta"]
+    assert starts == [{"type": "event_start", "event": {"type": "agent.message", "id": message["id"]}}], starts
+    assert len(deltas) > 1, names
+    assert all(d["event_id"] == message["id"] and d["delta"]["type"] == "content_delta" for d in deltas), deltas
+    assert "".join(d["delta"]["content"]["text"] for d in deltas) == "streamed in small pieces"
+    # event_start, then every delta, then the event itself; none of them is listed.
+    assert names.index("event_start") < names.index("event_delta") < names.index("agent.message"), names
+    assert max(i for i, n in enumerate(names) if n == "event_delta") < names.index("agent.message"), names
+    assert message["id"] in {e["id"] for e in api.events(sid)}
+    assert not {"event_start", "event_delta"} & set(types(api.events(sid)))
+
+
 def test_stream_parameters_and_auth(api):
     sid = api.session(api.agent())["id"]
     for q in ("?event_deltas[]=bogus", "?event_deltas[]=agent.message&event_deltas[]=agent.tool_use"):

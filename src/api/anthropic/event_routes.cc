@@ -1,9 +1,12 @@
 // /anthropic/v1/sessions/:session_id/events: list, send, and the live stream.
 //
 // The stream delivers only what happens after it is opened (no replay: clients dedupe against
-// the events list), as `event: <type>` frames, with `event: ping` heartbeats. It stays open
-// until the client leaves, the session is deleted (after a session.deleted frame) or the
-// server shuts down.
+// the events list), as `event: <type>` frames, with `event: ping` heartbeats, and with
+// `event_deltas[]=agent.message` the `event_start`/`event_delta` frames of the text being
+// generated. It stays open until the client leaves, the session is deleted (after a
+// session.deleted frame) or the server shuts down.
+
+#include <set>
 
 #include "api/anthropic/routes.h"
 
@@ -45,6 +48,28 @@ Task<Result<json::object>> Send(const ApiDeps& deps, const engine::CallContext& 
   co_return Echo(e, false);
 }
 
+// With `event_deltas[]=agent.message`: an agent.message's text as it is generated, announced
+// by `event_start` and carried by `event_delta` frames naming the agent.message to come.
+void AppendDelta(std::string& out, const engine::Frame& f, std::set<std::string>& started) {
+  if (f.event != "agent.message.delta") return;
+  auto d = ParseJson(f.data);
+  if (!d || !d->is_object()) return;
+  const auto* id = d->get_object().if_contains("event_id");
+  const auto* text = d->get_object().if_contains("delta");
+  if (!id || !id->is_string() || !text || !text->is_string()) return;
+  std::string event_id(id->get_string());
+  if (started.insert(event_id).second) {
+    AppendFrame(out, "event_start",
+                ToJson(json::object{{"type", "event_start"},
+                                    {"event", json::object{{"type", "agent.message"}, {"id", event_id}}}}));
+  }
+  json::object content{{"type", "text"}, {"text", *text}};
+  AppendFrame(out, "event_delta",
+              ToJson(json::object{{"type", "event_delta"},
+                                  {"event_id", event_id},
+                                  {"delta", json::object{{"type", "content_delta"}, {"content", std::move(content)}}}}));
+}
+
 http::Response Stream(const ApiDeps& deps, std::string session_id, std::shared_ptr<engine::Subscription> sub) {
   http::Response resp;
   resp.headers.Set("content-type", "text/event-stream");
@@ -57,11 +82,13 @@ http::Response Stream(const ApiDeps& deps, std::string session_id, std::shared_p
     int64_t last_write = deps.clock.NowMs();
     // Headers first, so the client knows the stream is open before it sends anything.
     if (!co_await w.Write(": stream open\n\n")) co_return;
+    std::set<std::string> started;  // agent.message ids whose event_start was sent
     for (;;) {
       std::string out;
       bool ended = false;
       for (const auto& f : raw->Drain()) {
         if (f->seq == 0) {
+          if (f->delta) AppendDelta(out, *f, started);
           if (f->status == "deleted") {
             AppendFrame(out, "session.deleted",
                         ToJson(json::object{{"id", session_id + "_deleted"},
@@ -158,14 +185,16 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
 
   router.Add("GET", base + "/stream", [&deps](http::Request& req) -> Task<http::Response> {
     std::string id = req.Param("session_id");
+    bool deltas = false;
     for (const auto& d : req.QueryAll("event_deltas[]")) {
       if (d != "agent.message" && d != "agent.thinking") {
         co_return ErrorResponse(InvalidArgument("event_deltas[]: must be agent.message or agent.thinking"));
       }
+      deltas = deltas || d == "agent.message";  // thinking is not streamed (agent.thinking carries no text here)
     }
     // Subscribe before answering so nothing that happens after the client sees the headers
     // is missed.
-    std::shared_ptr<engine::Subscription> sub = deps.bus.Subscribe(id, /*deltas=*/false);
+    std::shared_ptr<engine::Subscription> sub = deps.bus.Subscribe(id, deltas);
     auto s = deps.sessions.Get(id);
     if (!s) co_return ErrorResponse(s.error());
     co_return Stream(deps, id, std::move(sub));
