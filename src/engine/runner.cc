@@ -201,6 +201,9 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
 
   // Tool calls left without a result by a restart: one still waiting for (or refused by) the
   // user carries on; one that may have started gets an error result, never a silent re-run.
+  // Calls run one after another, so only the first without a result can have started: the
+  // later ones run now (asking first where the policy says so).
+  bool first = true;
   for (const auto& use : st.dangling_tool_uses) {
     llm::ToolCall call;
     const auto& p = use.payload;
@@ -216,11 +219,16 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     } else if (approval != st.approvals.end() && (!approval->second.allow || !*approval->second.allow)) {
       result = co_await Dispatch(rc, call, &approval->second);
       if (!result) co_return;
+    } else if (!first || (approval == st.approvals.end() &&
+                          DecidePolicy(spec.permission_policy, call.name) != PolicyDecision::kAllow)) {
+      result = co_await Dispatch(rc, call, approval == st.approvals.end() ? nullptr : &approval->second);
+      if (!result) co_return;
     } else {
       result = tools::ToolResult{"the server restarted while this tool call was running; it may or may "
                                  "not have completed and was not run again",
                                  true};
     }
+    first = false;
     auto saved = co_await SaveToolResult(rc, call, std::move(*result));
     if (!saved) co_return;
     st.messages.push_back(std::move(*saved));

@@ -65,13 +65,27 @@ Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const ll
   if (decision == PolicyDecision::kAsk) {
     std::string approval_id;
     int64_t request_seq = 0;
+    std::optional<json::object> early;  // answered before it was asked (by tool use id)
     if (existing != nullptr) {
       approval_id = existing->approval_id;
       request_seq = existing->request_seq;
     } else {
       approval_id = NewId("apv");
+      auto use = rc.use_events.find(call.id);
       auto asked = co_await store_.Write([&](Writer& w) -> Result<void> {
         ASSIGN_OR_RETURN(auto s, CurrentRun(w, rc.sid, rc.run_id));
+        if (use != rc.use_events.end()) {
+          ASSIGN_OR_RETURN(auto use_seq, w.FindEventSeq(rc.sid, use->second));
+          if (use_seq) {
+            ASSIGN_OR_RETURN(auto since, w.ListEvents(rc.sid, *use_seq, 0));
+            for (const auto& e : since) {
+              if (e.type == "user.tool_confirmation" && Str(e.payload, "tool_use_id") == use->second) {
+                early = e.payload;
+                return Ok();
+              }
+            }
+          }
+        }
         domain::Event e;
         e.id = approval_id;
         e.type = "agent.tool_confirmation_request";
@@ -81,16 +95,19 @@ Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const ll
         e.payload["tool_name"] = call.name;
         e.payload["tool_call_id"] = call.id;
         e.payload["tool_arguments"] = call.arguments;
-        if (auto use = rc.use_events.find(call.id); use != rc.use_events.end()) {
-          e.payload["tool_use_event_id"] = use->second;
-        }
+        if (use != rc.use_events.end()) e.payload["tool_use_event_id"] = use->second;
         RETURN_IF_ERROR(EmitEvent(w, bus_, s, e));
         request_seq = s.next_seq - 1;
         return w.UpdateSession(s);
       });
       if (!asked) co_return std::nullopt;
     }
-    auto answer = co_await AwaitApproval(rc, approval_id, request_seq);
+    std::optional<std::pair<bool, std::string>> answer;
+    if (early) {
+      answer = std::make_pair(Str(*early, "result") == "allow", Str(*early, "deny_message"));
+    } else {
+      answer = co_await AwaitApproval(rc, approval_id, request_seq);
+    }
     if (!answer) co_return std::nullopt;
     if (!answer->first) {
       tool_calls_.With({call.name, "denied"}).Inc();

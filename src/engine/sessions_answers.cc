@@ -72,7 +72,9 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
           break;
         }
       }
-      if (approval.empty()) {
+      // Not asked yet: a later call of the same step that the policy will ask about (the turn
+      // asks one at a time). The answer is kept; the runner takes it instead of asking.
+      if (approval.empty() && Str(after.front().payload, "evaluated_permission") != "ask") {
         return Error(ErrorCode::kInvalidArgument, "tool_use_not_awaiting_confirmation",
                      "tool use " + tool_use_id + " does not wait for a confirmation");
       }
@@ -81,7 +83,8 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
     } else {
       return not_found();
     }
-    if (Answered(after, "user.tool_confirmation", "approval_id", approval)) {
+    if ((!approval.empty() && Answered(after, "user.tool_confirmation", "approval_id", approval)) ||
+        (approval != tool_use_id && Answered(after, "user.tool_confirmation", "tool_use_id", tool_use_id))) {
       return Conflict("approval_already_answered", "tool confirmation " + tool_use_id + " was already answered");
     }
     if (!s.in_flight() || TurnEnded(after)) {
@@ -89,7 +92,7 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
     }
     event.type = "user.tool_confirmation";
     event.created_at = clock_.NowMs();
-    event.payload["approval_id"] = approval;
+    if (!approval.empty()) event.payload["approval_id"] = approval;
     event.payload["tool_use_id"] = tool_use_id;
     event.payload["result"] = allow ? "allow" : "deny";
     if (!deny_message.empty()) event.payload["deny_message"] = deny_message;
@@ -101,7 +104,7 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
   });
   if (!r) co_return std::move(r).error();
   events_posted_.With({"user.tool_confirmation"}).Inc();
-  runner_.NotifyApproval(approval);
+  if (!approval.empty()) runner_.NotifyApproval(approval);
   co_return event;
 }
 

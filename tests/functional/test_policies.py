@@ -443,3 +443,70 @@ def test_approval_timeout_denies(llm_server, mock_llm):
     # Too late to answer now.
     r = confirm(s, req["approval_id"], "allow")
     assert r.status_code == 409 and r.json()["error"] == "approval_already_answered", r.text
+
+
+ASK_TWO = [
+    {"tool_calls": [{"name": "test_echo", "arguments": {"text": "first ran"}, "id": "call_one"},
+                    {"name": "test_echo", "arguments": {"text": "second ran"}, "id": "call_two"}]},
+    {"text": "both handled"},
+]
+
+
+def test_a_later_call_of_the_step_can_be_answered_before_it_is_asked(llm_server, mock_llm):
+    """Two calls the policy asks about in one step: the turn asks one at a time, but a client
+    that answers every `ask` tool use it sees (by tool use event id, as the Anthropic dialect
+    does) must not be refused for the second; the turn takes that answer instead of asking."""
+    server = llm_server()
+    s = policy_session(server, mock_llm, {"type": "always_ask"}, ASK_TWO)
+    s.send("run both")
+    (first,) = wait_for_request(s)
+    uses = {e["tool_call_id"]: e for e in of_type(s.events(), "agent.tool_use")}
+    assert {u["evaluated_permission"] for u in uses.values()} == {"ask"}
+    early = confirm(s, uses["call_two"]["event_id"], "deny", denyMessage="not the second one")
+    assert early.status_code == 200, early.text
+    again = confirm(s, uses["call_two"]["event_id"], "allow")
+    assert again.status_code == 409 and again.json()["error"] == "approval_already_answered", again.text
+    assert confirm(s, first["approval_id"], "allow").status_code == 200
+    done = s.wait()
+    assert done["output"] == "both handled", done
+    results = tool_results(s)
+    assert results["call_one"]["is_error"] is False and results["call_one"]["content"] == "first ran"
+    assert results["call_two"]["is_error"] is True, results["call_two"]
+    assert "not the second one" in results["call_two"]["content"], results["call_two"]
+    # Only the first call was asked; the second was answered before its turn came.
+    assert len(of_type(s.events(), "agent.tool_confirmation_request")) == 1
+    assert_dense(s.events())
+
+
+def test_a_call_not_yet_asked_when_the_server_died_is_asked_after_the_restart(llm_server, mock_llm):
+    server = llm_server()
+    s = policy_session(server, mock_llm, {"type": "always_ask"}, ASK_TWO)
+    s.send("run both")
+    (first,) = wait_for_request(s)
+    assert confirm(s, first["approval_id"], "allow").status_code == 200
+    second = wait_for_request(s, 2)[1]
+    assert second["tool_call_id"] == "call_two"
+    crash_restart(server)
+    # The second request still waits after the restart; answering it completes the turn.
+    assert s.get()["status"] == "running"
+    assert confirm(s, second["approval_id"], "allow").status_code == 200
+    assert s.wait()["output"] == "both handled"
+    results = tool_results(s)
+    assert results["call_two"]["is_error"] is False and results["call_two"]["content"] == "second ran"
+
+
+def test_a_later_call_that_never_started_runs_after_a_restart(llm_server, mock_llm):
+    """The server dies while the first of two calls waits: the second never started, so after
+    the restart it is asked (not failed as 'may have run')."""
+    server = llm_server()
+    s = policy_session(server, mock_llm, {"type": "always_ask"}, ASK_TWO)
+    s.send("run both")
+    (first,) = wait_for_request(s)
+    crash_restart(server)
+    assert confirm(s, first["approval_id"], "allow").status_code == 200
+    second = wait_for_request(s, 2)[1]
+    assert second["tool_call_id"] == "call_two"
+    assert confirm(s, second["approval_id"], "allow").status_code == 200
+    assert s.wait()["output"] == "both handled"
+    results = tool_results(s)
+    assert [results[c]["content"] for c in ("call_one", "call_two")] == ["first ran", "second ran"], results
