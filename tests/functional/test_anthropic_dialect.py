@@ -687,6 +687,10 @@ def test_session_create_errors(api):
     fails(404, {"agent": aid, "environment_id": "env_000000000000"}, "environment_not_found")
     fails(404, {"agent": aid, "environment_id": eid, "vault_ids": [vault["id"], "vlt_000000000000"]},
           "vault_not_found")
+    archived_vault = api.vault()
+    api.post(f"/vaults/{archived_vault['id']}/archive")
+    fails(409, {"agent": aid, "environment_id": eid, "vault_ids": [vault["id"], archived_vault["id"]]},
+          "vault_archived")
     fails(400, {"agent": aid}, field="environment_id:")
     fails(400, {"environment_id": eid}, field="agent:")
     fails(400, {"agent": {"type": "agent_with_overrides", "id": aid}, "environment_id": eid},

@@ -293,6 +293,7 @@ def test_failed_turn_mid_stream_is_an_sdk_error_in_the_envelope(llm_server, mock
     assert "the provider refused" in err["error"]["message"], err
     assert err["error"]["type"] == "run_failed", err
     assert set(err["error"]) == {"message", "type", "code"}, err["error"]
+    assert err["error"]["code"] == "provider_bad_request", err["error"]
     # The ephemeral session is removed on the error path too.
     sid = res["headers"]["x-pincer-session-id"]
     poll(lambda: server.get(f"/v1/sessions/{sid}").status_code == 404,
@@ -304,8 +305,10 @@ def test_failed_turn_non_streaming_is_500_run_failed(llm_server, mock_llm, node_
     agent, key = chat_agent(server, mock_llm, steps=[
         {"status": 400, "error": {"message": "the provider refused"}}])
     err = sdk_error(chat(node_dir, server, agent, {"messages": [user("hi")]}))
-    assert err["status"] == 500 and err["type"] == "run_failed" and err["code"] == "run_failed", err
+    assert err["status"] == 500 and err["type"] == "run_failed", err
     assert "the provider refused" in err["error"]["message"]
+    # `code` is what stopped the turn, as in the stream's error frame.
+    assert err["code"] == "provider_bad_request", err
     assert server.get("/v1/sessions").json()["count"] == 0
 
 
@@ -458,6 +461,21 @@ def test_busy_sticky_session_is_409_session_busy(llm_server, mock_llm, node_dir)
     # The session is usable again.
     again = ok(chat(node_dir, server, agent, {"messages": [user("next")], "user": who}))
     assert again["completion"]["choices"][0]["message"]["content"] == "after"
+
+
+def test_an_interrupted_turn_is_an_error_not_a_partial_reply(llm_server, mock_llm, node_dir):
+    server = llm_server()
+    agent, key = chat_agent(server, mock_llm, steps=[{"hang": True}])
+    who = unique_key("intr-")
+    held = start_node(node_dir, "chat.mjs", server.base_url, agent["agent_id"],
+                      {"body": {"messages": [user("hang")], "user": who}})
+    wait_status(server, who, "running")
+    poll(lambda: len(mock_llm.requests(key)) == 1, message="the hanging provider call")
+    r = server.post(f"/v1/sessions/{who}/events", json={"type": "user.interrupt"})
+    assert r.status_code == 200, r.text
+    err = sdk_error(finish_node(held))
+    assert err["status"] == 500 and err["type"] == "run_failed", err
+    assert err["code"] == "interrupted" and "interrupted" in err["error"]["message"], err
 
 
 @pytest.mark.parametrize("sticky", [True, False], ids=["sticky", "ephemeral"])

@@ -143,7 +143,13 @@ void AddChatRoutes(http::Router& router, const ApiDeps& deps) {
     auto result = co_await deps.chat.Finish(*turn, kTurnTimeout);
     co_await deps.chat.Cleanup(ctx, *turn);
     if (!result) co_return OpenAiError(result.error());
-    if (result->error) co_return OpenAiError(Error(ErrorCode::kInternal, "run_failed", *result->error));
+    if (result->error) {
+      // As the stream's error frame: type run_failed, code what stopped the turn.
+      co_return JsonResponse(json::object{{"error", json::object{{"message", *result->error},
+                                                                 {"type", "run_failed"},
+                                                                 {"code", result->error_code}}}},
+                             500);
+    }
     std::string id = "chatcmpl-" + (result->event_id.empty() ? turn->session_id : result->event_id);
     http::Response r = JsonResponse(json::object{
         {"id", id},
