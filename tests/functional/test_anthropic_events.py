@@ -177,6 +177,16 @@ def test_events_order_and_limit_paging(api):
     first = api.get(f"/sessions/{sid}/events", params={"limit": 4})
     assert first["data"] == asc[:4] and isinstance(first["next_page"], str)
 
+    # Filters: types[] and created_at bounds (on processed_at), with paging.
+    wanted = ["agent.custom_tool_use", "user.custom_tool_result"]
+    got = api.list_all(f"/sessions/{sid}/events", limit=1, **{"types[]": wanted})
+    assert [e["id"] for e in got] == [e["id"] for e in asc if e["type"] in wanted] and len(got) == 4, types(got)
+    pivot = asc[len(asc) // 2]["processed_at"]
+    after = api.get(f"/sessions/{sid}/events", params={"created_at[gte]": pivot})["data"]
+    assert [e["id"] for e in after] == [e["id"] for e in asc if parse_time(e["processed_at"]) >= parse_time(pivot)]
+    before = api.get(f"/sessions/{sid}/events", params={"created_at[lt]": pivot})["data"]
+    assert before + after == asc
+
 
 # ==== failed turns =============================================================================
 

@@ -139,10 +139,22 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
       int64_t index;
       json::object event;
     };
+    // Filters: `types[]` (dialect event types) and created_at[gt|gte|lt|lte] on processed_at.
+    std::set<std::string> wanted;
+    for (const auto& t : req.QueryAll("types[]")) wanted.insert(t);
+    auto in_range = [&](int64_t t) {
+      return (!params->created_gt || t > *params->created_gt) && (!params->created_gte || t >= *params->created_gte) &&
+             (!params->created_lt || t < *params->created_lt) && (!params->created_lte || t <= *params->created_lte);
+    };
     std::vector<Row> rows;
     for (const auto& e : *events) {
+      if (!in_range(e.created_at)) continue;
       auto converted = DialectEvents(e);
-      for (size_t i = 0; i < converted.size(); ++i) rows.push_back({e.seq, static_cast<int64_t>(i), std::move(converted[i])});
+      for (size_t i = 0; i < converted.size(); ++i) {
+        const auto* type = converted[i].if_contains("type");
+        if (!wanted.empty() && (!type || !type->is_string() || !wanted.count(std::string(type->get_string())))) continue;
+        rows.push_back({e.seq, static_cast<int64_t>(i), std::move(converted[i])});
+      }
     }
     if (params->descending) std::reverse(rows.begin(), rows.end());
     size_t begin = 0;
