@@ -5,7 +5,8 @@ PINCER := $(BUILD_DIR)/pincer
 # Debian's python3 (its pytest/requests come from apt, not PyPI).
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps configure build run test docker unit functional fuzz fuzz-smoke bench format clean
+.PHONY: all deps configure build run test docker unit functional fuzz fuzz-smoke bench bench-agent-loop \
+	bench-sandbox bench-chat bench-all format clean
 
 all: build
 
@@ -44,6 +45,21 @@ fuzz-smoke: fuzz
 
 bench: build
 	@./bench/run.sh $(PINCER)
+
+## The agent-loop, sandbox and chat benchmarks (bench/README.md), JSON into bench/results/.
+## BENCH_ARGS=--quick for small sizes. bench-sandbox measures docker too when the daemon and
+## the image are there (make docker).
+bench-agent-loop: build
+	$(PYTHON) bench/agent_loop.py $(PINCER) $(BENCH_ARGS)
+
+bench-sandbox: build
+	$(PYTHON) bench/sandbox.py $(PINCER) $(BENCH_ARGS)
+
+bench-chat: build
+	$(PYTHON) bench/chat.py $(PINCER) $(BENCH_ARGS)
+
+## Every benchmark, one after the other.
+bench-all: bench bench-agent-loop bench-sandbox bench-chat
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

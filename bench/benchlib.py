@@ -9,6 +9,8 @@ Standard library only (Debian's /usr/bin/python3). It provides:
 - `/proc` readings: RSS, CPU time, whole-machine CPU (`CpuMeter`: CPU of the processes under
   test and of everything else during a measurement), load average;
 - `SseReader`: one SSE stream on a raw socket, frames timestamped as they arrive;
+  `StampedSseReader` / `recv_stamped`: the same with the kernel's receive timestamps
+  (SO_TIMESTAMPNS), so a busy client does not inflate the latencies it measures;
 - `pct`: percentile summaries; `document` / `save`: the JSON envelope every benchmark writes
   (machine, load average, binary version, git state) into bench/results/.
 """
@@ -23,6 +25,7 @@ import resource
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -128,6 +131,30 @@ def cpu_s(pid):
         return proc_cpu_seconds(pid)
     except (FileNotFoundError, ProcessLookupError, ValueError):
         return None
+
+
+def thread_cpu_s(pid):
+    """{thread name: utime+stime seconds} of a process, summed over threads of the same name."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        name = data[data.index("(") + 1:data.rindex(")")]
+        fields = data[data.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+def thread_cpu_delta(before, after):
+    return {k: round(v - before.get(k, 0.0), 2) for k, v in sorted(after.items(), key=lambda kv: -kv[1])
+            if v - before.get(k, 0.0) > 0.005}
 
 
 def load_average():
@@ -692,3 +719,47 @@ def save(doc, name, started, results_dir=RESULTS_DIR, no_save=False, log=None):
 
 def utc_now():
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+# --- kernel receive timestamps -------------------------------------------------------------
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # SO_TIMESTAMPNS_OLD on Linux
+
+
+def enable_rx_timestamps(sock):
+    """Ask the kernel to stamp received data (SO_TIMESTAMPNS; TCP supports it since 2.6).
+    recv_stamped() then returns when the newest segment of each read reached the socket, so a
+    busy client that reads late still measures when the server's bytes arrived."""
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+
+_CMSG_TS_SPACE = socket.CMSG_SPACE(16)
+
+
+def recv_stamped(sock, n=1 << 16):
+    """(data, arrival_us): arrival is the kernel's CLOCK_REALTIME receive stamp of the newest
+    segment in this read, or now_us() when the socket gives none."""
+    data, anc, _flags, _addr = sock.recvmsg(n, _CMSG_TS_SPACE)
+    for level, kind, payload in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            sec, nsec = struct.unpack("qq", payload[:16])
+            return data, sec * 1_000_000 + nsec // 1000
+    return data, now_us()
+
+
+class StampedSseReader(SseReader):
+    """SseReader whose frame times are kernel receive stamps (see recv_stamped); `py_arrival`
+    keeps the time this process read the data, for comparison."""
+
+    def __init__(self, port, path, headers=None, timeout=30.0):
+        super().__init__(port, path, headers, timeout)
+        enable_rx_timestamps(self.sock)
+        self.py_arrival = 0
+
+    def _recv(self):
+        data, stamp = recv_stamped(self.sock)
+        if not data:
+            raise EOFError("SSE stream closed")
+        self.py_arrival = now_us()
+        self.last_arrival = stamp
+        self.buf += data
