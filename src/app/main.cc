@@ -54,6 +54,15 @@ int Serve(const Config& config) {
             : config.log_level == "warn" ? log::Level::kWarn
             : config.log_level == "error" ? log::Level::kError
                                           : log::Level::kInfo);
+  // Each sandbox listens on <data dir>/sandboxes[-docker]/<id>/run/sandboxd.sock, which must fit
+  // a unix socket address.
+  std::string longest_socket = config.data_dir + (config.sandbox == "local" ? "/sandboxes" : "/sandboxes-docker") +
+                               "/sbx_000000000000/run/sandboxd.sock";
+  if (longest_socket.size() >= http::kMaxUnixPath) {
+    return Fail("PINCER_DATA_DIR: " + config.data_dir + " is too long for the sandboxes' unix sockets (at most " +
+                std::to_string(http::kMaxUnixPath - 1 - (longest_socket.size() - config.data_dir.size())) +
+                " characters)");
+  }
   Clock& clock = SystemClock();
   int64_t start_ms = clock.NowMs();
 

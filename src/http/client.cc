@@ -22,6 +22,7 @@
 #include <variant>
 
 #include "common/log.h"
+#include "http/line_client.h"
 
 namespace pincer::http {
 namespace {
@@ -163,6 +164,10 @@ class Client final : public HttpClient {
   asio::awaitable<Result<std::unique_ptr<Conn>>> Connect(const Url* url, const std::string* unix_path) {
     const Url& u = *url;
     if (!unix_path->empty()) {
+      if (unix_path->size() >= kMaxUnixPath) {
+        co_return Failed("connection_failed", "cannot connect to " + *unix_path + ": the path is longer than a unix socket allows (" +
+                                                  std::to_string(kMaxUnixPath - 1) + " bytes)");
+      }
       auto s = std::make_unique<UnixStream>(ctx_);
       auto [uec] = co_await s->async_connect(asio::local::stream_protocol::endpoint(*unix_path), kTuple);
       if (uec) co_return Failed("connection_failed", "cannot connect to " + *unix_path + ": " + uec.message());

@@ -154,6 +154,12 @@ class Transport final : public LineTransport {
       timer->async_wait([this, job, deadline, timer](error_code) { Attempt(job, deadline); });
     };
     if (job->endpoint.rfind("unix:", 0) == 0) {
+      if (job->endpoint.size() - 5 >= kMaxUnixPath) {
+        job->done(Error(ErrorCode::kInvalidArgument, "connection_failed",
+                        "cannot connect to " + job->endpoint + ": the path is longer than a unix socket allows (" +
+                            std::to_string(kMaxUnixPath - 1) + " bytes)"));
+        return;
+      }
       auto s = std::make_shared<unix_socket>(ctx_);
       s->async_connect(asio::local::stream_protocol::endpoint(job->endpoint.substr(5)),
                        [this, job, s, retry](error_code ec) {

@@ -4,6 +4,8 @@
 // pincer-sandboxd. Connections run on the transport's own I/O thread; received lines and the
 // close notification are delivered on that thread (handlers must be quick and thread-safe).
 
+#include <sys/un.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -14,6 +16,10 @@
 #include "common/task.h"
 
 namespace pincer::http {
+
+// The longest unix socket path plus its NUL (sun_path); longer endpoints fail to connect with
+// a clear error instead of an exception.
+inline constexpr size_t kMaxUnixPath = sizeof(sockaddr_un{}.sun_path);
 
 class LineConnection {
  public:

@@ -119,6 +119,7 @@ class SandboxPool {
   std::vector<WarmBox> warm_;
   std::map<std::string, int> creating_;      // session id -> waiting acquirers (dedupe)
   int pending_creates_ = 0;
+  std::map<std::string, int> warming_;  // env key -> warm sandboxes being created
 };
 
 }  // namespace pincer::sandbox

@@ -1,6 +1,7 @@
 """Process lifecycle: persistence across restarts, signals, configuration errors, draining."""
 
 import json
+import os
 import signal
 import socket
 
@@ -115,6 +116,19 @@ def test_invalid_config_exits_2_naming_the_setting(env, setting, value):
     line = config_error(env)
     assert line.startswith(f"pincer: invalid configuration: {setting} "), line
     assert line.endswith(f'got "{value}"'), line
+
+
+@pytest.mark.parametrize("runtime, limit", [("local", 62), ("docker", 55)])
+def test_a_data_dir_too_long_for_sandbox_sockets_fails_at_start(runtime, limit):
+    """Sandboxes listen on unix sockets under the data dir; a path that cannot be a socket
+    address is refused up front (it once crashed the server at the first tool call)."""
+    long_dir = "/tmp/" + "d" * 80
+    out = run_pincer(env={"PINCER_DATA_DIR": long_dir, "PINCER_SANDBOX": runtime})
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert out.stderr.decode().strip() == (
+        f"pincer: PINCER_DATA_DIR: {long_dir} is too long for the sandboxes' unix sockets "
+        f"(at most {limit} characters)")
+    assert not os.path.exists(long_dir)
 
 
 def test_invalid_flag_value_names_the_setting():

@@ -103,6 +103,20 @@ def test_warm_sandbox_is_claimed_by_the_next_new_session(sandbox_server, mock_ll
     assert len(live_sandboxes(server, runtime)) == 2
 
 
+def test_warm_requests_racing_a_boot_do_not_overfill_the_pool(sandbox_server, mock_llm, runtime):
+    import time
+    server = sandbox_server(PINCER_MAX_WARM=1)
+    s = new_session(server, mock_llm)
+    for _ in range(4):  # all sent while the first warm sandbox is still booting
+        assert server.post(f"/v1/agents/{s.agent['agent_id']}/warm").status_code == 202
+    poll(lambda: metric(server, "pool_warm_sandboxes") == 1, timeout=15, message="a warm sandbox")
+    # A negative property: watch for a while that no second warm sandbox shows up.
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        assert metric(server, "pool_warm_sandboxes") == 1
+        assert len(live_sandboxes(server, runtime)) == 1
+
+
 def test_unclaimed_warm_workspaces_are_removed_at_the_next_start(sandbox_server, mock_llm, runtime):
     server = sandbox_server(PINCER_MAX_WARM=1)
     s = new_session(server, mock_llm)

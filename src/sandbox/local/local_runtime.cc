@@ -239,8 +239,18 @@ class LocalRuntime final : public SandboxRuntime {
     if (middle < 0) return -1;
     if (middle == 0) {
       setsid();
+      // bwrap's --die-with-parent binds it to whoever is its parent when it starts: that must
+      // be init (or a subreaper), not this short-lived process, or bwrap is killed when we exit
+      // (a race that lost under load). So bwrap is executed only once we are gone: the gate's
+      // write end is ours alone, and its EOF says so.
+      int gate[2];
+      if (pipe2(gate, O_CLOEXEC) != 0) _exit(1);
       pid_t pid = fork();
       if (pid == 0) {
+        close(gate[1]);
+        char byte;
+        while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {
+        }
         // Join the cgroups before exec so every sandboxed process is accounted.
         char buf[32];
         int len = snprintf(buf, sizeof(buf), "%d", getpid());
