@@ -45,10 +45,16 @@ Task<Result<json::object>> SandboxdClient::Call(json::object request,
   std::string line = ToJson(request);
   CancelToken::Registration reg;
   if (cancel) {
-    reg = cancel->OnCancel([self = shared_from_this()] { self->Close(); });
+    reg = cancel->OnCancel([weak = weak_from_this(), id] {
+      if (auto self = weak.lock()) self->CancelCall(id);
+    });
   }
   auto self = shared_from_this();
-  auto start = [self, id, &line, &on_event](UniqueFunction<void(Result<json::object>)> done) {
+  auto start = [self, id, &line, &on_event, cancel](UniqueFunction<void(Result<json::object>)> done) {
+    if (cancel && cancel->cancelled()) {  // before it was sent: nothing to stop
+      done(Error(ErrorCode::kCancelled, "cancelled", cancel->reason()));
+      return;
+    }
     {
       std::lock_guard lock(self->mu_);
       if (self->lost_) {
@@ -58,12 +64,32 @@ Task<Result<json::object>> SandboxdClient::Call(json::object request,
       self->pending_.emplace(id, Pending{std::move(done), std::move(on_event)});
     }
     self->conn_->Send(std::move(line));
+    // A cancel that came between the check above and the registration of the call found
+    // nothing to cancel: do it now (CancelCall acts once).
+    if (cancel && cancel->cancelled()) self->CancelCall(id);
   };
   auto result = co_await AwaitCallback<Result<json::object>>(start);
   if (!result && cancel && cancel->cancelled()) {
     co_return Error(ErrorCode::kCancelled, "cancelled", cancel->reason());
   }
   co_return result;
+}
+
+void SandboxdClient::CancelCall(int64_t id) {
+  Pending p;
+  int64_t cancel_id;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;  // already answered
+    p = std::move(it->second);
+    pending_.erase(it);
+    cancel_id = next_id_++;
+  }
+  // Fire and forget: sandboxd kills the exec's process group; the late replies (to the exec
+  // and to this) match nothing pending and are dropped. Other ops finish at once anyway.
+  conn_->Send(ToJson(json::object{{"op", "cancel"}, {"id", cancel_id}, {"target", id}}));
+  p.done(Error(ErrorCode::kCancelled, "cancelled", "the call was cancelled"));
 }
 
 void SandboxdClient::OnLine(std::string_view line) {

@@ -30,7 +30,8 @@ class SandboxdClient : public std::enable_shared_from_this<SandboxdClient> {
   // Sends `request` (an op object; the id is assigned) and resolves with the final reply's
   // fields. `on_event` receives streamed {"event","data"} messages (on the transport thread).
   // A reply with ok:false becomes an Error whose wire_code is the sandbox error code.
-  // Cancelling closes the connection (sandboxd then kills the call's processes).
+  // Cancelling answers the call at once (kCancelled) and asks sandboxd to kill an exec's
+  // process group; the connection and the sandbox stay usable.
   Task<Result<json::object>> Call(json::object request,
                                   std::function<void(const json::object&)> on_event = {},
                                   CancelToken* cancel = nullptr);
@@ -42,6 +43,7 @@ class SandboxdClient : public std::enable_shared_from_this<SandboxdClient> {
     UniqueFunction<void(Result<json::object>)> done;
     std::function<void(const json::object&)> on_event;
   };
+  void CancelCall(int64_t id);
   void OnLine(std::string_view line);
   void OnClose(const Error& why);
 

@@ -247,6 +247,18 @@ class Daemon {
     std::string path = Str(o, "path", ".");
     if (op == "ping") {
       Reply(c, id, {{"version", kVersion}, {"pid", getpid()}, {"running", runs_.size()}});
+    } else if (op == "cancel") {
+      // Kills the process group of this connection's exec `target`; its own reply follows as
+      // usual (with the signal). The connection and the sandbox stay up.
+      int64_t target = Int(o, "target");
+      bool found = false;
+      for (auto& r : runs_) {
+        if (r.conn == c && r.id == target && !r.exited) {
+          KillGroup(r.child);
+          found = true;
+        }
+      }
+      Reply(c, id, {{"cancelled", found}});
     } else if (op == "exec") {
       StartExec(c, id, o);
     } else if (op == "read") {

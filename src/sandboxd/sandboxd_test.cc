@@ -160,6 +160,27 @@ TEST_F(SandboxdTest, AProcessThatLeftTheGroupDoesNotHoldTheCallOpen) {
   EXPECT_NE(r.at("stderr").as_string().find("output no longer read"), std::string::npos) << r;
 }
 
+TEST_F(SandboxdTest, CancelKillsAnExecAndTheConnectionGoesOn) {
+  Send({{"id", 500}, {"op", "exec"}, {"command", "echo started; exec sleep 60"}});
+  json::object m = Next();  // the "started" output: the command runs
+  ASSERT_EQ(m.at("event").as_string(), "stdout") << ToJson(m);
+  auto start = std::chrono::steady_clock::now();
+  Send({{"id", 501}, {"op", "cancel"}, {"target", 500}});
+  json::object exec_reply, cancel_reply;
+  while (exec_reply.empty() || cancel_reply.empty()) {
+    m = Next();
+    ASSERT_FALSE(m.empty()) << "no reply";
+    if (m.contains("event")) continue;
+    (m.at("id").as_int64() == 500 ? exec_reply : cancel_reply) = m;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(cancel_reply.at("cancelled").as_bool()) << ToJson(cancel_reply);
+  EXPECT_EQ(exec_reply.at("signal").as_string(), "SIGKILL") << ToJson(exec_reply);
+  // Nothing left to cancel; the same connection still works.
+  EXPECT_FALSE(Call({{"op", "cancel"}, {"target", 500}}).at("cancelled").as_bool());
+  EXPECT_EQ(Call({{"op", "exec"}, {"command", "echo still here"}}).at("stdout").as_string(), "still here\n");
+}
+
 TEST_F(SandboxdTest, OutputIsCappedWithAMarker) {
   auto r = Call({{"op", "exec"}, {"command", "head -c 100000 /dev/zero | tr '\\0' a"}, {"max_output_bytes", 2048}});
   EXPECT_TRUE(r.at("truncated").as_bool());

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 
-from conftest import AgentSession
+from conftest import AgentSession, poll
 from test_sandbox_helpers import runtime, sandbox_server, web_server  # noqa: F401  (fixtures)
 from test_sandbox_helpers import call, files_path, new_session, run_tools
 
@@ -273,3 +273,24 @@ def test_tool_errors_never_fail_the_session(sandbox_server, mock_llm):
     assert [r["is_error"] for r in results[:4]] == [True, True, True, True], results
     assert results[-1]["is_error"] is False and "still-fine" in results[-1]["content"]
     assert s.get()["status"] == "idle"
+
+
+def test_cancelling_a_running_command_kills_it_and_keeps_the_sandbox(sandbox_server, mock_llm):
+    server = sandbox_server()
+    s = new_session(server, mock_llm)
+    run_tools(s, call("bash", command="true"))
+    before = s.get()
+    # A command that records its pid, then blocks; the turn is cancelled while it runs.
+    s.script([{"tool_calls": [dict(call("bash", command="echo $$ > long.pid; exec sleep 300"), id="call_long")]}])
+    s.send("run the long one")
+    s.wait_event(lambda e: e["type"] == "agent.tool_use", message="the long bash call")
+    poll(lambda: s.server.get(files_path(s.agent["agent_id"], "long.pid"), params={"session_id": s.id}).ok,
+         message="the long command to start")
+    assert server.post(s.path + "/cancel").status_code == 200
+    assert s.wait()["status"] == "idle"
+    after = s.get()
+    assert after["container_id"] == before["container_id"], "cancelling a call kept the sandbox"
+    pid = get_file(s, "long.pid").decode().strip()
+    (check,) = run_tools(s, call("bash", command=f"kill -0 {pid} 2>/dev/null && echo alive || echo gone"))
+    assert check["content"].strip() == "gone", check
+    assert s.get()["container_id"] == before["container_id"]
