@@ -1,4 +1,5 @@
 #include "store/sqlite/access.h"
+#include "store/sqlite/rows.h"
 
 namespace pincer::store::sqlite {
 namespace {
@@ -27,24 +28,6 @@ Result<domain::Environment> EnvironmentFromRow(const Query& q) {
   return e;
 }
 
-// Reads up to limit+1 rows through `from_row`, trimming to a page.
-template <typename T, typename FromRow, typename IdOf>
-Result<Page<T>> ReadPage(Query& q, int64_t limit, FromRow from_row, IdOf id_of) {
-  Page<T> page;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    if (limit > 0 && static_cast<int64_t>(page.items.size()) == limit) {
-      page.has_more = true;
-      break;
-    }
-    ASSIGN_OR_RETURN(auto item, from_row(q));
-    page.items.push_back(std::move(item));
-  }
-  if (page.has_more && !page.items.empty()) page.next_after = id_of(page.items.back());
-  return page;
-}
-
 }  // namespace
 
 Result<int64_t> Access::CursorSeq(const char* sql, std::string_view id) {
@@ -59,10 +42,7 @@ Result<std::optional<domain::Agent>> Access::GetAgent(std::string_view id) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
       "SELECT id, version, spec, created_at, updated_at, archived_at FROM agents WHERE id = ?"));
   q.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<domain::Agent>();
-  ASSIGN_OR_RETURN(auto a, AgentFromRow(q));
-  return std::optional<domain::Agent>(std::move(a));
+  return ReadOne<domain::Agent>(q, AgentFromRow);
 }
 
 Result<Page<domain::Agent>> Access::ListAgents(const PageRequest& page) {
@@ -98,10 +78,7 @@ Result<std::optional<domain::Environment>> Access::GetEnvironment(std::string_vi
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
       "SELECT id, name, spec, created_at, updated_at, archived_at FROM environments WHERE id = ?"));
   q.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<domain::Environment>();
-  ASSIGN_OR_RETURN(auto e, EnvironmentFromRow(q));
-  return std::optional<domain::Environment>(std::move(e));
+  return ReadOne<domain::Environment>(q, EnvironmentFromRow);
 }
 
 Result<Page<domain::Environment>> Access::ListEnvironments(const PageRequest& page) {

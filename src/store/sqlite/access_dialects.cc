@@ -1,6 +1,7 @@
 // Access: environment updates and lookups by name, vaults and credentials.
 
 #include "store/sqlite/access.h"
+#include "store/sqlite/rows.h"
 
 namespace pincer::store::sqlite {
 namespace {
@@ -35,23 +36,6 @@ Result<domain::Credential> CredentialFromRow(const Query& q) {
   return c;
 }
 
-template <typename T, typename FromRow, typename IdOf>
-Result<Page<T>> Paged(Query& q, int64_t limit, FromRow from_row, IdOf id_of) {
-  Page<T> page;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    if (limit > 0 && static_cast<int64_t>(page.items.size()) == limit) {
-      page.has_more = true;
-      page.next_after = id_of(page.items.back());
-      break;
-    }
-    ASSIGN_OR_RETURN(auto item, from_row(q));
-    page.items.push_back(std::move(item));
-  }
-  return page;
-}
-
 }  // namespace
 
 Result<std::optional<domain::Environment>> Access::FindEnvironmentByName(std::string_view name) {
@@ -77,10 +61,7 @@ Result<std::optional<domain::Vault>> Access::GetVault(std::string_view id) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(
       "SELECT id, display_name, metadata, created_at, updated_at, archived_at FROM vaults WHERE id = ?"));
   q.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<domain::Vault>();
-  ASSIGN_OR_RETURN(auto v, VaultFromRow(q));
-  return std::optional<domain::Vault>(std::move(v));
+  return ReadOne<domain::Vault>(q, VaultFromRow);
 }
 
 Result<Page<domain::Vault>> Access::ListVaults(const PageRequest& page) {
@@ -92,7 +73,7 @@ Result<Page<domain::Vault>> Access::ListVaults(const PageRequest& page) {
       "SELECT id, display_name, metadata, created_at, updated_at, archived_at FROM vaults"
       " WHERE seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, after).Bind(2, page.limit > 0 ? page.limit + 1 : int64_t{-1});
-  return Paged<domain::Vault>(q, page.limit, VaultFromRow, [](const domain::Vault& v) { return v.id; });
+  return ReadPage<domain::Vault>(q, page.limit, VaultFromRow, [](const domain::Vault& v) { return v.id; });
 }
 
 Result<std::optional<domain::Credential>> Access::GetCredential(std::string_view id) {
@@ -100,10 +81,7 @@ Result<std::optional<domain::Credential>> Access::GetCredential(std::string_view
       "SELECT id, vault_id, display_name, metadata, auth, sealed, created_at, updated_at, archived_at"
       " FROM vault_credentials WHERE id = ?"));
   q.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<domain::Credential>();
-  ASSIGN_OR_RETURN(auto c, CredentialFromRow(q));
-  return std::optional<domain::Credential>(std::move(c));
+  return ReadOne<domain::Credential>(q, CredentialFromRow);
 }
 
 Result<Page<domain::Credential>> Access::ListCredentials(std::string_view vault_id, const PageRequest& page) {
@@ -115,7 +93,7 @@ Result<Page<domain::Credential>> Access::ListCredentials(std::string_view vault_
       "SELECT id, vault_id, display_name, metadata, auth, sealed, created_at, updated_at, archived_at"
       " FROM vault_credentials WHERE vault_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, vault_id).Bind(2, after).Bind(3, page.limit > 0 ? page.limit + 1 : int64_t{-1});
-  return Paged<domain::Credential>(q, page.limit, CredentialFromRow,
+  return ReadPage<domain::Credential>(q, page.limit, CredentialFromRow,
                                    [](const domain::Credential& c) { return c.id; });
 }
 

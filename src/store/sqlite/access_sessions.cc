@@ -2,6 +2,7 @@
 
 #include "common/ids.h"
 #include "store/sqlite/access.h"
+#include "store/sqlite/rows.h"
 
 namespace pincer::store::sqlite {
 namespace {
@@ -109,38 +110,20 @@ Result<std::optional<domain::Session>> Access::GetSession(std::string_view id) {
   static const std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?";
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(sql.c_str()));
   q.Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<domain::Session>();
-  ASSIGN_OR_RETURN(auto s, SessionFromRow(q));
-  return std::optional<domain::Session>(std::move(s));
+  return ReadOne<domain::Session>(q, SessionFromRow);
 }
 
 Result<Page<domain::Session>> Access::ListSessions(const PageRequest& page) {
   int64_t after_seq = 0;
   if (!page.after.empty()) {
-    ASSIGN_OR_RETURN(auto c, conn_->Prepare("SELECT seq FROM sessions WHERE id = ?"));
-    c.Bind(1, page.after);
-    ASSIGN_OR_RETURN(bool row, c.Step());
-    if (!row) return InvalidArgument("unknown cursor \"after\": " + page.after, "invalid_cursor");
-    after_seq = c.Int(0);
+    ASSIGN_OR_RETURN(after_seq, CursorSeq("SELECT seq FROM sessions WHERE id = ?", page.after));
   }
   static const std::string sql = std::string("SELECT ") + kSessionColumns +
                                  " FROM sessions WHERE seq > ? ORDER BY seq LIMIT ?";
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(sql.c_str()));
   q.Bind(1, after_seq).Bind(2, page.limit > 0 ? page.limit + 1 : int64_t{-1});
-  Page<domain::Session> out;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    if (page.limit > 0 && static_cast<int64_t>(out.items.size()) == page.limit) {
-      out.has_more = true;
-      out.next_after = out.items.back().id;
-      break;
-    }
-    ASSIGN_OR_RETURN(auto s, SessionFromRow(q));
-    out.items.push_back(std::move(s));
-  }
-  return out;
+  return ReadPage<domain::Session>(q, page.limit, SessionFromRow,
+                                   [](const domain::Session& s) { return s.id; });
 }
 
 Result<std::vector<std::string>> Access::ListActiveSessions() {
