@@ -66,10 +66,10 @@ Task<http::Response> Api::Handle(http::Request& req) {
       limit = limiter_.Take(key);
       if (!limit.allowed) {
         rate_limited_total_.With({key[0] == 't' ? "token" : "ip"}).Inc();
-        http::Response resp = ErrorResponse(
-            429, "rate_limited",
-            "rate limit exceeded (" + std::to_string(limiter_.rpm()) + " req/min). retry in " +
-                std::to_string(limit.retry_after_s) + "s");
+        http::Response resp =
+            ErrorResponse(429, "rate_limited",
+                          "rate limit exceeded (" + std::to_string(limiter_.rpm()) +
+                              " req/min). retry in " + std::to_string(limit.retry_after_s) + "s");
         resp.headers.Set("retry-after", std::to_string(limit.retry_after_s));
         resp.headers.Set("x-ratelimit-limit", std::to_string(limiter_.rpm()));
         resp.headers.Set("x-ratelimit-remaining", "0");
@@ -100,15 +100,17 @@ Task<http::Response> Api::Dispatch(http::Request& req, const http::Router::Match
       // Request::Query reports an undecodable value as absent, which would silently drop it
       // (a filter, or the files API's `path=sub%00` listing the workspace root instead).
       if (!http::PercentDecode(req.query, /*plus_is_space=*/true)) {
-        co_return ErrorResponse(400, "invalid_path", "malformed percent-escape or NUL in the query string");
+        co_return ErrorResponse(400, "invalid_path",
+                                "malformed percent-escape or NUL in the query string");
       }
       req.params = match.params;
       co_return co_await (*match.handler)(req);
     case http::Router::Outcome::kBadPath:
-      co_return ErrorResponse(400, "invalid_path", "malformed percent-escape or NUL in the URL path");
+      co_return ErrorResponse(400, "invalid_path",
+                              "malformed percent-escape or NUL in the URL path");
     case http::Router::Outcome::kMethodNotAllowed: {
-      http::Response r = ErrorResponse(
-          405, "method_not_allowed", req.method + " is not allowed on " + match.pattern);
+      http::Response r = ErrorResponse(405, "method_not_allowed",
+                                       req.method + " is not allowed on " + match.pattern);
       r.headers.Set("allow", match.allow);
       co_return r;
     }

@@ -7,18 +7,30 @@ namespace pincer::api {
 
 int HttpStatus(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kPayloadTooLarge: return 413;
-    case ErrorCode::kResourceExhausted: return 429;
-    case ErrorCode::kCancelled: return 499;
-    case ErrorCode::kInternal: return 500;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kDeadlineExceeded: return 504;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kResourceExhausted:
+      return 429;
+    case ErrorCode::kCancelled:
+      return 499;
+    case ErrorCode::kInternal:
+      return 500;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kDeadlineExceeded:
+      return 504;
   }
   return 500;
 }
@@ -26,8 +38,8 @@ int HttpStatus(ErrorCode code) {
 http::Response ErrorResponse(const Error& error) {
   int status = HttpStatus(error.code);
   std::string body = "{\"error\":";
-  log::AppendJsonString(body, error.wire_code.empty() ? ErrorCodeName(error.code)
-                                                      : error.wire_code);
+  log::AppendJsonString(body,
+                        error.wire_code.empty() ? ErrorCodeName(error.code) : error.wire_code);
   if (status >= 500 && error.code == ErrorCode::kInternal &&
       (error.wire_code.empty() || error.wire_code == "internal")) {
     // Internal details (SQL, paths) stay in the log, not in the response. Errors with their

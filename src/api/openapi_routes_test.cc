@@ -68,19 +68,20 @@ TEST(OpenApi, DocumentsExactlyTheServedRoutes) {
   engine::tools::ToolRegistry tools;
   ThreadExecutor executor;
   engine::EventBus bus;
-  engine::Runner runner(**store, bus, models, tools, llm::PriceTable::Default(), clock,
-                        {&executor}, registry, {});
+  engine::Runner runner(**store, bus, models, tools, llm::PriceTable::Default(), clock, {&executor},
+                        registry, {});
   engine::Sessions sessions(**store, audit, bus, runner, models, clock, registry);
   engine::Files files(**store, audit, (dir / "ws").string());
   engine::ChatCompletions chat(**store, agents, sessions, bus, clock);
   engine::Vaults vaults(**store, audit, clock, std::string(32, 'k'));
-  Api api(ApiDeps{config, agents, envs, audit, sessions, files, vaults, chat, models, llm::PriceTable::Default(), bus,
-                  registry, clock, 0, "test", "test"});
+  Api api(ApiDeps{config, agents, envs, audit, sessions, files, vaults, chat, models,
+                  llm::PriceTable::Default(), bus, registry, clock, 0, "test", "test"});
 
   std::set<std::string> served;
   for (const auto& r : api.router().Routes()) served.insert(r.method + " " + ToSpecPath(r.pattern));
   std::set<std::string> spec = SpecOperations(PINCER_OPENAPI_PATH, "");
-  for (const auto& op : SpecOperations(PINCER_ANTHROPIC_OPENAPI_PATH, "/anthropic")) spec.insert(op);
+  for (const auto& op : SpecOperations(PINCER_ANTHROPIC_OPENAPI_PATH, "/anthropic"))
+    spec.insert(op);
   for (const auto& op : served) EXPECT_TRUE(spec.count(op)) << "served but not in the spec: " << op;
   for (const auto& op : spec) EXPECT_TRUE(served.count(op)) << "in the spec but not served: " << op;
   EXPECT_GE(served.size(), 15u);

@@ -21,7 +21,7 @@ class RateLimiter {
 
   struct Decision {
     bool allowed = true;
-    int64_t remaining = 0;    // whole tokens left after this request
+    int64_t remaining = 0;      // whole tokens left after this request
     int64_t retry_after_s = 0;  // when rejected: seconds until one token is available
   };
   // Takes one token from `key`'s bucket. Always allowed when rpm == 0.

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
+#include <sstream>
 
 #include "api/api.h"
 #include "api/error_mapping.h"
@@ -22,22 +22,22 @@
 #include "common/thread_executor.h"
 #include "engine/agents.h"
 #include "engine/audit_log.h"
+#include "engine/chat.h"
 #include "engine/environments.h"
 #include "engine/event_bus.h"
+#include "engine/files.h"
 #include "engine/llm/pricing.h"
 #include "engine/llm/registry.h"
 #include "engine/runner.h"
 #include "engine/sessions.h"
-#include "engine/chat.h"
-#include "engine/files.h"
 #include "engine/tools/builtin.h"
 #include "engine/tools/tool.h"
+#include "http/client.h"
 #include "http/line_client.h"
+#include "http/server.h"
 #include "sandbox/docker/docker_runtime.h"
 #include "sandbox/local/local_runtime.h"
 #include "sandbox/pool.h"
-#include "http/client.h"
-#include "http/server.h"
 #include "store/store.h"
 
 namespace pincer {
@@ -50,18 +50,21 @@ int Fail(const std::string& what) {
 
 int Serve(const Config& config) {
   log::Init(config.log_format == "pretty" ? log::Format::kPretty : log::Format::kJson,
-            config.log_level == "debug"  ? log::Level::kDebug
-            : config.log_level == "warn" ? log::Level::kWarn
+            config.log_level == "debug"   ? log::Level::kDebug
+            : config.log_level == "warn"  ? log::Level::kWarn
             : config.log_level == "error" ? log::Level::kError
                                           : log::Level::kInfo);
   // Each sandbox listens on <data dir>/sandboxes[-docker]/<id>/run/sandboxd.sock, which must fit
   // a unix socket address.
-  std::string longest_socket = config.data_dir + (config.sandbox == "local" ? "/sandboxes" : "/sandboxes-docker") +
+  std::string longest_socket = config.data_dir +
+                               (config.sandbox == "local" ? "/sandboxes" : "/sandboxes-docker") +
                                "/sbx_000000000000/run/sandboxd.sock";
   if (longest_socket.size() >= http::kMaxUnixPath) {
-    return Fail("PINCER_DATA_DIR: " + config.data_dir + " is too long for the sandboxes' unix sockets (at most " +
-                std::to_string(http::kMaxUnixPath - 1 - (longest_socket.size() - config.data_dir.size())) +
-                " characters)");
+    return Fail(
+        "PINCER_DATA_DIR: " + config.data_dir +
+        " is too long for the sandboxes' unix sockets (at most " +
+        std::to_string(http::kMaxUnixPath - 1 - (longest_socket.size() - config.data_dir.size())) +
+        " characters)");
   }
   Clock& clock = SystemClock();
   int64_t start_ms = clock.NowMs();
@@ -78,8 +81,8 @@ int Serve(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Fail("cannot create PINCER_DATA_DIR " + config.data_dir + ": " + ec.message());
-  auto store = store::OpenSqliteStore(
-      {config.data_dir + "/pincer.db", config.db_sync == "full", 256});
+  auto store =
+      store::OpenSqliteStore({config.data_dir + "/pincer.db", config.db_sync == "full", 256});
   if (!store) return Fail(store.error().message);
 
   llm::PriceTable prices = llm::PriceTable::Default();
@@ -89,7 +92,8 @@ int Serve(const Config& config) {
     std::stringstream text;
     text << in.rdbuf();
     auto parsed = llm::PriceTable::Parse(text.str());
-    if (!parsed) return Fail("PINCER_PRICES_FILE " + config.prices_file + ": " + parsed.error().message);
+    if (!parsed)
+      return Fail("PINCER_PRICES_FILE " + config.prices_file + ": " + parsed.error().message);
     prices = std::move(*parsed);
   }
 
@@ -115,11 +119,13 @@ int Serve(const Config& config) {
   auto line_transport = http::MakeLineTransport();
   std::string sandboxd = config.sandboxd_bin;
   if (sandboxd.empty()) {
-    sandboxd = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "pincer-sandboxd").string();
+    sandboxd = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "pincer-sandboxd")
+                   .string();
   }
   std::unique_ptr<sandbox::SandboxRuntime> runtime;
   if (config.sandbox == "local") {
-    auto made = sandbox::local::MakeLocalRuntime({config.data_dir + "/sandboxes", sandboxd}, *line_transport);
+    auto made = sandbox::local::MakeLocalRuntime({config.data_dir + "/sandboxes", sandboxd},
+                                                 *line_transport);
     if (!made) return Fail(made.error().message);
     runtime = std::move(*made);
     const auto& cg = sandbox::local::LocalCgroupSupport();
@@ -128,11 +134,14 @@ int Serve(const Config& config) {
     } else {
       std::string ctrls;
       for (const auto& c : cg.controllers) ctrls += (ctrls.empty() ? "" : ",") + c;
-      log::Info("sandbox", "cgroup limits").Field("version", cg.version).Field("controllers", ctrls);
+      log::Info("sandbox", "cgroup limits")
+          .Field("version", cg.version)
+          .Field("controllers", ctrls);
     }
   } else {
     auto made = engine_executors.front()->BlockOn(sandbox::docker::MakeDockerRuntime(
-        {config.docker_socket, config.data_dir + "/sandboxes-docker", sandboxd}, *http_client, *line_transport));
+        {config.docker_socket, config.data_dir + "/sandboxes-docker", sandboxd}, *http_client,
+        *line_transport));
     if (!made) return Fail(made.error().message);
     runtime = std::move(*made);
   }
@@ -172,26 +181,35 @@ int Serve(const Config& config) {
   pool.on_attached = [&bus](const std::string& sid, const sandbox::Attachment& a) {
     auto f = std::make_shared<engine::Frame>();
     f->event = "session.container_attached";
-    f->data = ToJson(json::object{{"session_id", sid}, {"type", f->event}, {"created_at", a.claimed_at},
-                                  {"container_id", a.info.id}, {"container_name", a.info.name},
-                                  {"pool_source", a.source}, {"boot_ms", a.boot_ms}});
+    f->data = ToJson(json::object{{"session_id", sid},
+                                  {"type", f->event},
+                                  {"created_at", a.claimed_at},
+                                  {"container_id", a.info.id},
+                                  {"container_name", a.info.name},
+                                  {"pool_source", a.source},
+                                  {"boot_ms", a.boot_ms}});
     bus.Publish(sid, f);
   };
   pool.on_detached = [&bus, &clock](const std::string& sid, const std::string& reason) {
     auto f = std::make_shared<engine::Frame>();
     f->event = "session.container_detached";
-    f->data = ToJson(json::object{{"session_id", sid}, {"type", f->event}, {"created_at", clock.NowMs()},
+    f->data = ToJson(json::object{{"session_id", sid},
+                                  {"type", f->event},
+                                  {"created_at", clock.NowMs()},
                                   {"reason", reason}});
     bus.Publish(sid, f);
   };
   registry.AddCollector([&runner, &bus](std::string& out) {
-    out += "# HELP sessions_running Sessions with a turn in progress.\n# TYPE sessions_running gauge\n";
+    out +=
+        "# HELP sessions_running Sessions with a turn in progress.\n# TYPE sessions_running "
+        "gauge\n";
     out += "sessions_running " + std::to_string(runner.active()) + "\n";
     out += "# HELP sse_subscribers Open event streams.\n# TYPE sse_subscribers gauge\n";
     out += "sse_subscribers " + std::to_string(bus.subscriber_count()) + "\n";
   });
-  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, vaults, chat, models, prices,
-                            bus, registry, clock, start_ms, PINCER_VERSION, PINCER_COMMIT});
+  api::Api api(api::ApiDeps{config, agents, environments, audit, sessions, files, vaults, chat,
+                            models, prices, bus, registry, clock, start_ms, PINCER_VERSION,
+                            PINCER_COMMIT});
 
   http::ServerOptions options;
   options.host = config.host;
@@ -205,7 +223,8 @@ int Serve(const Config& config) {
   int64_t max_body = config.max_body_bytes;
   options.body_limit = [max_body](std::string_view method, std::string_view target) -> int64_t {
     // Uploads into a workspace may be as large as the files API allows.
-    if (method == "PUT" && target.rfind("/v1/agents/", 0) == 0 && target.find("/files/") != std::string_view::npos) {
+    if (method == "PUT" && target.rfind("/v1/agents/", 0) == 0 &&
+        target.find("/files/") != std::string_view::npos) {
       return std::max<int64_t>(max_body, engine::kMaxFileBytes);
     }
     return max_body;
@@ -221,7 +240,8 @@ int Serve(const Config& config) {
       [&] {
         auto removed = audit.Cleanup(config.audit_retention_days);
         if (!removed) {
-          log::Error("audit", "retention cleanup failed").Field("error", removed.error().ToString());
+          log::Error("audit", "retention cleanup failed")
+              .Field("error", removed.error().ToString());
         } else if (*removed > 0) {
           log::Info("audit", "retention cleanup").Field("deleted", *removed);
         }
@@ -229,14 +249,18 @@ int Serve(const Config& config) {
       /*run_now=*/true);
   PeriodicTask rate_limit_sweep("ratelimit-sweep", std::chrono::seconds(60),
                                 [&] { api.rate_limiter().Sweep(); });
-  PeriodicTask idempotency_sweep("idem-sweep", std::chrono::hours(1), [&] {
-    auto cutoff = clock.NowMs() - 86'400'000;
-    auto r = (*store)->WriteSync([cutoff](store::Writer& w) -> Result<void> {
-      RETURN_IF_ERROR(w.DeleteIdempotentRepliesBefore(cutoff));
-      return Ok();
-    });
-    if (!r) log::Error("store", "idempotency cleanup failed").Field("error", r.error().ToString());
-  }, /*run_now=*/true);
+  PeriodicTask idempotency_sweep(
+      "idem-sweep", std::chrono::hours(1),
+      [&] {
+        auto cutoff = clock.NowMs() - 86'400'000;
+        auto r = (*store)->WriteSync([cutoff](store::Writer& w) -> Result<void> {
+          RETURN_IF_ERROR(w.DeleteIdempotentRepliesBefore(cutoff));
+          return Ok();
+        });
+        if (!r)
+          log::Error("store", "idempotency cleanup failed").Field("error", r.error().ToString());
+      },
+      /*run_now=*/true);
 
   // Re-attach sandboxes that outlived the last run; stop orphans. Then reap idle ones.
   auto adopted = engine_executors.front()->BlockOn(pool.Adopt([&](const std::string& sid) {
@@ -248,8 +272,10 @@ int Serve(const Config& config) {
   } else {
     log::Info("sandbox", "adopted sandboxes").Field("count", *adopted);
   }
-  PeriodicTask reaper("sandbox-reaper", std::chrono::milliseconds(std::clamp<int64_t>(config.idle_timeout_ms / 4, 250, 60'000)),
-                      [&] { engine_executors.front()->BlockOn(pool.Reap()); });
+  PeriodicTask reaper(
+      "sandbox-reaper",
+      std::chrono::milliseconds(std::clamp<int64_t>(config.idle_timeout_ms / 4, 250, 60'000)),
+      [&] { engine_executors.front()->BlockOn(pool.Reap()); });
 
   // Resume turns that were running when the server last stopped, and drain stalled queues.
   if (auto recovered = runner.Recover(); !recovered) {
@@ -283,8 +309,9 @@ int Serve(const Config& config) {
 
 int main(int argc, char** argv) {
   using namespace pincer;
-  CLI::App app{"Pincer: self-hosted managed agents.\n"
-               "Every setting is read from its environment variable; a flag overrides it."};
+  CLI::App app{
+      "Pincer: self-hosted managed agents.\n"
+      "Every setting is read from its environment variable; a flag overrides it."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("pincer ") + PINCER_VERSION);
 

@@ -32,7 +32,8 @@ class CancelToken {
    public:
     Registration() = default;
     Registration(CancelToken* token, uint64_t id) : token_(token), id_(id) {}
-    Registration(Registration&& o) noexcept : token_(std::exchange(o.token_, nullptr)), id_(o.id_) {}
+    Registration(Registration&& o) noexcept
+        : token_(std::exchange(o.token_, nullptr)), id_(o.id_) {}
     Registration& operator=(Registration&& o) noexcept;
     ~Registration() { Reset(); }
     void Reset();

@@ -28,10 +28,11 @@ std::string FormatRfc3339(int64_t unix_ms) {
   year_month_day ymd(day);
   int64_t in_day = unix_ms - duration_cast<milliseconds>(day.time_since_epoch()).count();
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
-                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(in_day / 3'600'000),
+                static_cast<int>(in_day / 60'000 % 60), static_cast<int>(in_day / 1000 % 60),
+                static_cast<int>(in_day % 1000));
   return buf;
 }
 
@@ -46,9 +47,11 @@ std::optional<int64_t> ParseRfc3339(std::string_view t) {
     }
     return v;
   };
-  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2), s = digits(17, 2);
-  if (!y || !mo || !d || !h || !mi || !s || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
-      t[13] != ':' || t[16] != ':' || *h > 23 || *mi > 59 || *s > 60) {
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
+       s = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s || t[4] != '-' || t[7] != '-' ||
+      (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' || t[16] != ':' || *h > 23 ||
+      *mi > 59 || *s > 60) {
     return std::nullopt;
   }
   year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};

@@ -30,7 +30,8 @@ class Reader {
     const char* end = v->data() + v->size();
     auto [p, ec] = std::from_chars(v->data(), end, parsed);
     if (ec != std::errc() || p != end || parsed < lo || parsed > hi) {
-      return Invalid(env, "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi), *v);
+      return Invalid(env, "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi),
+                     *v);
     }
     out = parsed;
     return Ok();
@@ -102,25 +103,33 @@ const std::vector<SettingInfo>& Settings() {
       {"PINCER_MAX_WARM", "max-warm", "Warm sandboxes kept per environment (0)"},
       {"PINCER_MAX_ACTIVE", "max-active", "Live sandboxes in all (32)"},
       {"PINCER_LLM_TIMEOUT_MS", "llm-timeout-ms", "Longest provider call (600000)"},
-      {"PINCER_LLM_IDLE_TIMEOUT_MS", "llm-idle-timeout-ms", "Longest silence in a provider stream (120000)"},
+      {"PINCER_LLM_IDLE_TIMEOUT_MS", "llm-idle-timeout-ms",
+       "Longest silence in a provider stream (120000)"},
       {"PINCER_LLM_MAX_RETRIES", "llm-max-retries", "Retries on 429/5xx/connection errors (3)"},
       {"PINCER_LLM_RETRY_BASE_MS", "llm-retry-base-ms", "First retry backoff (500)"},
       {"PINCER_LLM_MAX_TOKENS", "llm-max-tokens", "Output token cap per model response (8192)"},
       {"PINCER_MAX_STEPS", "max-steps", "Model responses per turn before it is stopped (50)"},
       {"PINCER_PRICES_FILE", "prices-file", "JSON price table replacing the built-in one"},
-      {"PINCER_ENABLE_TEST_TOOLS", "enable-test-tools", "Offer test_echo/test_sleep/test_fail (false)"},
+      {"PINCER_ENABLE_TEST_TOOLS", "enable-test-tools",
+       "Offer test_echo/test_sleep/test_fail (false)"},
       {"PINCER_SSE_HEARTBEAT_MS", "sse-heartbeat-ms", "SSE heartbeat interval (15000)"},
-      {"PINCER_SSE_IDLE_CLOSE_MS", "sse-idle-close-ms", "Close a stream after the session idles this long (30000)"},
+      {"PINCER_SSE_IDLE_CLOSE_MS", "sse-idle-close-ms",
+       "Close a stream after the session idles this long (30000)"},
       {"PINCER_SANDBOX", "sandbox", "Sandbox runtime: local | docker (local)"},
-      {"PINCER_SANDBOXD_BIN", "sandboxd-bin", "The pincer-sandboxd binary (default: next to pincer)"},
+      {"PINCER_SANDBOXD_BIN", "sandboxd-bin",
+       "The pincer-sandboxd binary (default: next to pincer)"},
       {"PINCER_IDLE_TIMEOUT_MS", "idle-timeout-ms", "Stop sandboxes unused this long (600000)"},
       {"PINCER_SANDBOX_MEMORY_MB", "sandbox-memory-mb", "Memory limit per sandbox (2048)"},
       {"PINCER_SANDBOX_PIDS", "sandbox-pids", "Process limit per sandbox (512)"},
-      {"PINCER_SANDBOX_CPU_MILLIS", "sandbox-cpu-millis", "CPU limit per sandbox, 1000 = one core (1000)"},
-      {"PINCER_SANDBOX_IMAGE", "sandbox-image", "Docker image for sandboxes (pincer-sandbox:bookworm)"},
+      {"PINCER_SANDBOX_CPU_MILLIS", "sandbox-cpu-millis",
+       "CPU limit per sandbox, 1000 = one core (1000)"},
+      {"PINCER_SANDBOX_IMAGE", "sandbox-image",
+       "Docker image for sandboxes (pincer-sandbox:bookworm)"},
       {"PINCER_DOCKER_SOCKET", "docker-socket", "Docker Engine API socket (/var/run/docker.sock)"},
-      {"PINCER_APPROVAL_TIMEOUT_MS", "approval-timeout-ms", "Deny tool approvals unanswered this long (0 = wait)"},
-      {"PINCER_VAULT_KEY", "vault-key", "64 hex chars sealing vault secrets (default: <data dir>/vault.key)"},
+      {"PINCER_APPROVAL_TIMEOUT_MS", "approval-timeout-ms",
+       "Deny tool approvals unanswered this long (0 = wait)"},
+      {"PINCER_VAULT_KEY", "vault-key",
+       "64 hex chars sealing vault secrets (default: <data dir>/vault.key)"},
   };
   return kSettings;
 }
@@ -174,9 +183,11 @@ Result<Config> LoadConfig(
   RETURN_IF_ERROR(r.String("PINCER_DOCKER_SOCKET", false, c.docker_socket));
   RETURN_IF_ERROR(r.Int("PINCER_APPROVAL_TIMEOUT_MS", 0, 86'400'000, c.approval_timeout_ms));
   RETURN_IF_ERROR(r.String("PINCER_VAULT_KEY", true, c.vault_key));
-  if (!c.vault_key.empty() && (c.vault_key.size() != 64 ||
-                               c.vault_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
-    return InvalidArgument("PINCER_VAULT_KEY (--vault-key) must be 64 hexadecimal characters (32 bytes)");
+  if (!c.vault_key.empty() &&
+      (c.vault_key.size() != 64 ||
+       c.vault_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    return InvalidArgument(
+        "PINCER_VAULT_KEY (--vault-key) must be 64 hexadecimal characters (32 bytes)");
   }
   return c;
 }

@@ -15,16 +15,16 @@
 namespace pincer {
 
 struct Config {
-  std::string host = "127.0.0.1";    // PINCER_HOST: address to bind
-  int port = 8080;                   // PINCER_PORT: TCP port (0 = pick a free one)
-  std::string data_dir = "./data";   // PINCER_DATA_DIR: database and workspaces
-  std::string api_token;             // PINCER_API_TOKEN: empty = auth off
-  int rate_limit_rpm = 120;          // PINCER_RATE_LIMIT_RPM: per caller; 0 = off
-  bool trust_forwarded_for = true;   // PINCER_TRUST_FORWARDED_FOR: key limits by X-Forwarded-For
-  std::string log_format = "json";   // PINCER_LOG_FORMAT: json | pretty
-  std::string log_level = "info";    // PINCER_LOG_LEVEL: debug | info | warn | error
-  int threads = 0;                   // PINCER_THREADS: I/O threads; 0 = one per core
-  int64_t max_body_bytes = 1 << 20;  // PINCER_MAX_BODY_BYTES: larger bodies get 413
+  std::string host = "127.0.0.1";       // PINCER_HOST: address to bind
+  int port = 8080;                      // PINCER_PORT: TCP port (0 = pick a free one)
+  std::string data_dir = "./data";      // PINCER_DATA_DIR: database and workspaces
+  std::string api_token;                // PINCER_API_TOKEN: empty = auth off
+  int rate_limit_rpm = 120;             // PINCER_RATE_LIMIT_RPM: per caller; 0 = off
+  bool trust_forwarded_for = true;      // PINCER_TRUST_FORWARDED_FOR: key limits by X-Forwarded-For
+  std::string log_format = "json";      // PINCER_LOG_FORMAT: json | pretty
+  std::string log_level = "info";       // PINCER_LOG_LEVEL: debug | info | warn | error
+  int threads = 0;                      // PINCER_THREADS: I/O threads; 0 = one per core
+  int64_t max_body_bytes = 1 << 20;     // PINCER_MAX_BODY_BYTES: larger bodies get 413
   int64_t max_header_bytes = 16 << 10;  // PINCER_MAX_HEADER_BYTES: larger headers get 431
   int64_t read_timeout_ms = 30'000;     // PINCER_READ_TIMEOUT_MS: to receive one request
   int64_t keepalive_timeout_ms = 60'000;  // PINCER_KEEPALIVE_TIMEOUT_MS: idle connection
@@ -68,6 +68,7 @@ const std::vector<SettingInfo>& Settings();
 // Builds a Config from raw values. `lookup(env_name)` returns the value of a setting, with
 // flags already taking precedence over the environment, or nullopt when unset.
 // Error (kInvalidArgument): "PINCER_PORT (--port) must be an integer in 0..65535, got \"x\"".
-Result<Config> LoadConfig(const std::function<std::optional<std::string>(const std::string&)>& lookup);
+Result<Config> LoadConfig(
+    const std::function<std::optional<std::string>(const std::string&)>& lookup);
 
 }  // namespace pincer

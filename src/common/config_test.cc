@@ -28,8 +28,10 @@ TEST(Config, DefaultsMatchTheDocs) {
 }
 
 TEST(Config, ReadsValues) {
-  auto c = Load({{"PINCER_PORT", "0"}, {"PINCER_API_TOKEN", "  tok  "},
-                 {"PINCER_LOG_FORMAT", "pretty"}, {"PINCER_TRUST_FORWARDED_FOR", "false"}});
+  auto c = Load({{"PINCER_PORT", "0"},
+                 {"PINCER_API_TOKEN", "  tok  "},
+                 {"PINCER_LOG_FORMAT", "pretty"},
+                 {"PINCER_TRUST_FORWARDED_FOR", "false"}});
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   EXPECT_EQ(c->port, 0);
   EXPECT_EQ(c->api_token, "tok");
@@ -40,8 +42,7 @@ TEST(Config, ReadsValues) {
 TEST(Config, InvalidValuesNameTheSettingAndFlag) {
   auto c = Load({{"PINCER_PORT", "80x"}});
   ASSERT_FALSE(c.has_value());
-  EXPECT_EQ(c.error().message,
-            "PINCER_PORT (--port) must be an integer in 0..65535, got \"80x\"");
+  EXPECT_EQ(c.error().message, "PINCER_PORT (--port) must be an integer in 0..65535, got \"80x\"");
   c = Load({{"PINCER_PORT", "70000"}});
   ASSERT_FALSE(c.has_value());
   c = Load({{"PINCER_LOG_FORMAT", "xml"}});

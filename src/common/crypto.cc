@@ -87,7 +87,9 @@ constexpr size_t kNonce = 12;
 constexpr size_t kTag = 16;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const unsigned char* U(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
 unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
 }  // namespace
@@ -99,16 +101,21 @@ std::string Seal(std::string_view key, std::string_view plaintext) {
   int len = 0;
   if (!ctx || key.size() != 32 ||
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(key), U(out)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), U(out) + kNonce, &len, U(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), U(out) + kNonce, &len, U(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), U(out) + kNonce + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, U(out) + kNonce + plaintext.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag,
+                          U(out) + kNonce + plaintext.size()) != 1) {
     std::abort();  // only on a wrong key length (a programming error) or OpenSSL failure
   }
   return ToHex(out);
 }
 
 Result<std::string> Open(std::string_view key, std::string_view sealed_hex) {
-  auto invalid = [] { return Error(ErrorCode::kInternal, "sealed_data_invalid", "sealed data is corrupt or was sealed with another key"); };
+  auto invalid = [] {
+    return Error(ErrorCode::kInternal, "sealed_data_invalid",
+                 "sealed data is corrupt or was sealed with another key");
+  };
   auto raw = FromHex(sealed_hex);
   if (!raw || raw->size() < kNonce + kTag || key.size() != 32) return invalid();
   size_t n = raw->size() - kNonce - kTag;

@@ -24,8 +24,8 @@ void RandomBytes(void* out, size_t n);
 std::string RandomHex(size_t n);
 
 // AES-256-GCM. `key` is 32 bytes. Seal returns nonce(12) || ciphertext || tag(16) as lowercase
-// hex; Open reverses it and fails (kInternal "sealed_data_invalid": the server's key changed or its data is damaged, not the client's fault) when the data was
-// altered or sealed with another key.
+// hex; Open reverses it and fails (kInternal "sealed_data_invalid": the server's key changed or its
+// data is damaged, not the client's fault) when the data was altered or sealed with another key.
 std::string Seal(std::string_view key, std::string_view plaintext);
 Result<std::string> Open(std::string_view key, std::string_view sealed_hex);
 

@@ -96,12 +96,24 @@ void AppendDouble(std::string& out, double d) {
 
 void Append(std::string& out, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: out += "null"; break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
-    case json::kind::double_: AppendDouble(out, v.get_double()); break;
-    case json::kind::string: log::AppendJsonString(out, v.get_string()); break;
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case json::kind::double_:
+      AppendDouble(out, v.get_double());
+      break;
+    case json::kind::string:
+      log::AppendJsonString(out, v.get_string());
+      break;
     case json::kind::array: {
       out += '[';
       bool first = true;

@@ -48,10 +48,12 @@ TEST(Json, RejectsInvalidUtf8) {
 }
 
 TEST(Json, SerializesNumbersInTheirShortestForm) {
-  json::object o{{"a", 2.0}, {"b", 0.1}, {"c", 1e-7}, {"d", int64_t{-3}}, {"e", 0.0123},
-                 {"s", "q\"\n\x01"}, {"n", nullptr}, {"l", json::array{true, false}}};
-  EXPECT_EQ(ToJson(o),
-            R"({"a":2,"b":0.1,"c":1e-07,"d":-3,"e":0.0123,"s":"q\"\n\u0001","n":null,"l":[true,false]})");
+  json::object o{
+      {"a", 2.0},    {"b", 0.1},         {"c", 1e-7},    {"d", int64_t{-3}},
+      {"e", 0.0123}, {"s", "q\"\n\x01"}, {"n", nullptr}, {"l", json::array{true, false}}};
+  EXPECT_EQ(
+      ToJson(o),
+      R"({"a":2,"b":0.1,"c":1e-07,"d":-3,"e":0.0123,"s":"q\"\n\u0001","n":null,"l":[true,false]})");
   auto back = ParseJson(ToJson(o));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->as_object().at("e").as_double(), 0.0123);

@@ -32,11 +32,17 @@ class Line {
   Line& operator=(const Line&) = delete;
 
   Line& Field(std::string_view key, std::string_view value);
-  Line& Field(std::string_view key, const char* value) { return Field(key, std::string_view(value)); }
-  Line& Field(std::string_view key, const std::string& value) { return Field(key, std::string_view(value)); }
+  Line& Field(std::string_view key, const char* value) {
+    return Field(key, std::string_view(value));
+  }
+  Line& Field(std::string_view key, const std::string& value) {
+    return Field(key, std::string_view(value));
+  }
   Line& Field(std::string_view key, int64_t value);
   Line& Field(std::string_view key, int value) { return Field(key, int64_t{value}); }
-  Line& Field(std::string_view key, uint64_t value) { return Field(key, static_cast<int64_t>(value)); }
+  Line& Field(std::string_view key, uint64_t value) {
+    return Field(key, static_cast<int64_t>(value));
+  }
   Line& Field(std::string_view key, double value);
   Line& Field(std::string_view key, bool value);
 
@@ -47,10 +53,18 @@ class Line {
   std::string buf_;
 };
 
-inline Line Debug(std::string_view module, std::string_view msg) { return {Level::kDebug, module, msg}; }
-inline Line Info(std::string_view module, std::string_view msg) { return {Level::kInfo, module, msg}; }
-inline Line Warn(std::string_view module, std::string_view msg) { return {Level::kWarn, module, msg}; }
-inline Line Error(std::string_view module, std::string_view msg) { return {Level::kError, module, msg}; }
+inline Line Debug(std::string_view module, std::string_view msg) {
+  return {Level::kDebug, module, msg};
+}
+inline Line Info(std::string_view module, std::string_view msg) {
+  return {Level::kInfo, module, msg};
+}
+inline Line Warn(std::string_view module, std::string_view msg) {
+  return {Level::kWarn, module, msg};
+}
+inline Line Error(std::string_view module, std::string_view msg) {
+  return {Level::kError, module, msg};
+}
 
 // Appends `s` to `out` as a JSON string literal (with quotes).
 void AppendJsonString(std::string& out, std::string_view s);

@@ -30,10 +30,14 @@ std::string FormatNumber(double v) {
 
 void AppendEscaped(std::string& out, const std::string& v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
 }
 
@@ -102,8 +106,8 @@ Family<Counter>& Registry::AddCounter(const std::string& name, const std::string
 Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& help,
                                   std::vector<std::string> label_names) {
   std::lock_guard lock(mu_);
-  gauges_.push_back(std::make_unique<Family<Gauge>>(
-      name, help, std::move(label_names), [] { return std::make_unique<Gauge>(); }));
+  gauges_.push_back(std::make_unique<Family<Gauge>>(name, help, std::move(label_names),
+                                                    [] { return std::make_unique<Gauge>(); }));
   return *gauges_.back();
 }
 

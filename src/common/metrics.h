@@ -58,7 +58,9 @@ class Family {
  public:
   Family(std::string name, std::string help, std::vector<std::string> label_names,
          std::function<std::unique_ptr<T>()> make)
-      : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        label_names_(std::move(label_names)),
         make_(std::move(make)) {}
 
   T& With(const Labels& values) {
@@ -93,8 +95,7 @@ class Registry {
   Family<Gauge>& AddGauge(const std::string& name, const std::string& help,
                           std::vector<std::string> label_names = {});
   Family<Histogram>& AddHistogram(const std::string& name, const std::string& help,
-                                  std::vector<std::string> label_names,
-                                  std::vector<double> bounds);
+                                  std::vector<std::string> label_names, std::vector<double> bounds);
   // A callback that appends ready-made exposition text (e.g. process metrics) on Render().
   void AddCollector(std::function<void(std::string&)> collector);
 

@@ -13,8 +13,9 @@ TEST(Metrics, RendersCountersWithLabels) {
   f.With({"POST", "/v1/agents", "400"}).Inc();
   std::string out = r.Render();
   EXPECT_NE(out.find("# TYPE http_requests_total counter"), std::string::npos);
-  EXPECT_NE(out.find("http_requests_total{method=\"GET\",route=\"/v1/agents/:id\",status=\"200\"} 2\n"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("http_requests_total{method=\"GET\",route=\"/v1/agents/:id\",status=\"200\"} 2\n"),
+      std::string::npos)
       << out;
   EXPECT_NE(out.find("status=\"400\"} 1\n"), std::string::npos);
 }

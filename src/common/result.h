@@ -42,7 +42,9 @@ struct Error {
 
   Error() = default;
   Error(ErrorCode c, std::string wire, std::string msg = {}, std::string details = {})
-      : code(c), wire_code(std::move(wire)), message(std::move(msg)),
+      : code(c),
+        wire_code(std::move(wire)),
+        message(std::move(msg)),
         details_json(std::move(details)) {}
 
   // "agent_not_found: no such agent" — for logs.
@@ -60,17 +62,32 @@ Error SysError(const std::string& call, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(v_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
-  const Error& error() const& { assert(!has_value()); return std::get<1>(v_); }
-  Error&& error() && { assert(!has_value()); return std::get<1>(std::move(v_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(v_));
+  }
+  const Error& error() const& {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(v_));
+  }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -91,8 +108,14 @@ class [[nodiscard]] Result<void> {
   bool has_value() const { return !error_.has_value(); }
   explicit operator bool() const { return has_value(); }
   void value() const { assert(has_value()); }
-  const Error& error() const& { assert(!has_value()); return *error_; }
-  Error&& error() && { assert(!has_value()); return std::move(*error_); }
+  const Error& error() const& {
+    assert(!has_value());
+    return *error_;
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::move(*error_);
+  }
 
  private:
   std::optional<Error> error_;
@@ -106,29 +129,29 @@ inline Result<void> Ok() { return {}; }
 #define PINCER_CONCAT(a, b) PINCER_CONCAT_INNER(a, b)
 
 // Returns the error of a failed Result<...> expression from the enclosing function.
-#define RETURN_IF_ERROR(expr)                                        \
-  do {                                                               \
-    auto pincer_result_ = (expr);                                    \
+#define RETURN_IF_ERROR(expr)                                                  \
+  do {                                                                         \
+    auto pincer_result_ = (expr);                                              \
     if (!pincer_result_.has_value()) return std::move(pincer_result_).error(); \
   } while (0)
 
 // ASSIGN_OR_RETURN(auto x, Compute()); binds the value or returns the error.
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL(PINCER_CONCAT(pincer_result_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
-  auto tmp = (expr);                                    \
+#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)          \
+  auto tmp = (expr);                                   \
   if (!tmp.has_value()) return std::move(tmp).error(); \
   lhs = std::move(tmp).value()
 
 // Coroutine flavours of the two macros above.
-#define CO_RETURN_IF_ERROR(expr)                                        \
-  do {                                                                  \
-    auto pincer_result_ = (expr);                                       \
+#define CO_RETURN_IF_ERROR(expr)                                                  \
+  do {                                                                            \
+    auto pincer_result_ = (expr);                                                 \
     if (!pincer_result_.has_value()) co_return std::move(pincer_result_).error(); \
   } while (0)
 #define CO_ASSIGN_OR_RETURN(lhs, expr) \
   CO_ASSIGN_OR_RETURN_IMPL(PINCER_CONCAT(pincer_result_, __LINE__), lhs, expr)
-#define CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
-  auto tmp = (expr);                                       \
+#define CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)          \
+  auto tmp = (expr);                                      \
   if (!tmp.has_value()) co_return std::move(tmp).error(); \
   lhs = std::move(tmp).value()

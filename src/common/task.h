@@ -201,15 +201,15 @@ class CallbackAwaitable {
 
 // A start function with only trivially destructible state may be written inline.
 template <typename T, typename Start>
-  requires std::is_trivially_destructible_v<std::decay_t<Start>>
-CallbackAwaitable<T, std::decay_t<Start>> AwaitCallback(Start&& start) {
+requires std::is_trivially_destructible_v<std::decay_t<Start>>
+    CallbackAwaitable<T, std::decay_t<Start>> AwaitCallback(Start&& start) {
   return CallbackAwaitable<T, std::decay_t<Start>>(std::forward<Start>(start));
 }
 // One holding non-trivial state must be a named local (see the GCC 12 note at the top): it is
 // taken by reference, so an inline lambda of that kind does not compile.
 template <typename T, typename Start>
-  requires(!std::is_trivially_destructible_v<Start>)
-CallbackAwaitable<T, Start&> AwaitCallback(Start& start) {
+requires(!std::is_trivially_destructible_v<Start>)
+    CallbackAwaitable<T, Start&> AwaitCallback(Start& start) {
   return CallbackAwaitable<T, Start&>(start);
 }
 

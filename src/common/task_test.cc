@@ -92,9 +92,11 @@ TEST(Task, CallbackCompletingInlineDoesNotSuspend) {
   QueueExecutor ex;
   Executor::ScopedCurrent scope(&ex);
   int got = 0;
-  Spawn([]() -> Task<int> {
-    co_return co_await AwaitCallback<int>([](auto complete) { complete(41); }) + 1;
-  }(), UniqueFunction<void(int)>([&](int v) { got = v; }));
+  Spawn(
+      []() -> Task<int> {
+        co_return co_await AwaitCallback<int>([](auto complete) { complete(41); }) + 1;
+      }(),
+      UniqueFunction<void(int)>([&](int v) { got = v; }));
   EXPECT_EQ(got, 42);
   EXPECT_EQ(ex.Drain(), 0u);
 }

@@ -108,7 +108,9 @@ void CheckChannels(const json::object& channels, FieldErrors& errors) {
   }
 }
 
-json::object DefaultChannels() { return json::object{{"telegram", json::object{{"enabled", false}}}}; }
+json::object DefaultChannels() {
+  return json::object{{"telegram", json::object{{"enabled", false}}}};
+}
 
 // Applies every field present in `body` onto `spec`. With `patch`, null resets the nullable
 // fields and is an error for the others.
@@ -203,8 +205,10 @@ void AppendSpec(const AgentSpec& s, json::object& o) {
   o["mcp_servers"] = s.mcp_servers;
   if (s.quota) {
     json::object q;
-    if (s.quota->max_cost_usd_per_session) q["maxCostUsdPerSession"] = *s.quota->max_cost_usd_per_session;
-    if (s.quota->max_tokens_per_session) q["maxTokensPerSession"] = *s.quota->max_tokens_per_session;
+    if (s.quota->max_cost_usd_per_session)
+      q["maxCostUsdPerSession"] = *s.quota->max_cost_usd_per_session;
+    if (s.quota->max_tokens_per_session)
+      q["maxTokensPerSession"] = *s.quota->max_tokens_per_session;
     if (s.quota->max_wall_duration_ms) q["maxWallDurationMs"] = *s.quota->max_wall_duration_ms;
     o["quota"] = std::move(q);
   }
@@ -215,7 +219,8 @@ void AppendSpec(const AgentSpec& s, json::object& o) {
   if (!s.custom_tools.empty()) {
     json::array tools;
     for (const auto& t : s.custom_tools) {
-      tools.emplace_back(json::object{{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
+      tools.emplace_back(json::object{
+          {"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
     }
     o["custom_tools"] = std::move(tools);
   }
@@ -267,17 +272,20 @@ Result<AgentSpec> AgentSpecFromStorage(std::string_view text) {
   AgentSpec s;
   if (auto* v = o.if_contains("model"); v && v->is_string()) s.model = v->get_string();
   ASSIGN_OR_RETURN(s.tools, FromArray(o.if_contains("tools")));
-  if (auto* v = o.if_contains("instructions"); v && v->is_string()) s.instructions = v->get_string();
+  if (auto* v = o.if_contains("instructions"); v && v->is_string())
+    s.instructions = v->get_string();
   if (auto* p = o.if_contains("permission_policy"); p && p->is_object()) {
     const auto& po = p->get_object();
-    if (auto* t = po.if_contains("type"); t && t->is_string()) s.permission_policy.type = t->get_string();
+    if (auto* t = po.if_contains("type"); t && t->is_string())
+      s.permission_policy.type = t->get_string();
     if (po.contains("tools")) {
       ASSIGN_OR_RETURN(s.permission_policy.tools, FromArray(po.if_contains("tools")));
     }
   }
   if (auto* v = o.if_contains("name"); v && v->is_string()) s.name = std::string(v->get_string());
   ASSIGN_OR_RETURN(s.callable_agents, FromArray(o.if_contains("callable_agents")));
-  if (auto* v = o.if_contains("max_subagent_depth"); v && v->is_int64()) s.max_subagent_depth = v->get_int64();
+  if (auto* v = o.if_contains("max_subagent_depth"); v && v->is_int64())
+    s.max_subagent_depth = v->get_int64();
   if (auto* v = o.if_contains("mcp_servers"); v && v->is_object()) s.mcp_servers = v->get_object();
   if (auto* q = o.if_contains("quota"); q && q->is_object()) {
     const auto& qo = q->get_object();
@@ -293,9 +301,11 @@ Result<AgentSpec> AgentSpecFromStorage(std::string_view text) {
     }
     s.quota = quota;
   }
-  if (auto* v = o.if_contains("thinking_level"); v && v->is_string()) s.thinking_level = v->get_string();
+  if (auto* v = o.if_contains("thinking_level"); v && v->is_string())
+    s.thinking_level = v->get_string();
   if (auto* v = o.if_contains("channels"); v && v->is_object()) s.channels = v->get_object();
-  if (auto* v = o.if_contains("description"); v && v->is_string()) s.description = std::string(v->get_string());
+  if (auto* v = o.if_contains("description"); v && v->is_string())
+    s.description = std::string(v->get_string());
   if (auto* v = o.if_contains("metadata"); v && v->is_object()) s.metadata = v->get_object();
   if (auto* v = o.if_contains("custom_tools"); v && v->is_array()) {
     for (const auto& t : v->get_array()) {
@@ -303,8 +313,10 @@ Result<AgentSpec> AgentSpecFromStorage(std::string_view text) {
       const auto& to = t.get_object();
       CustomTool tool;
       if (auto* n = to.if_contains("name"); n && n->is_string()) tool.name = n->get_string();
-      if (auto* d = to.if_contains("description"); d && d->is_string()) tool.description = d->get_string();
-      if (auto* i = to.if_contains("input_schema"); i && i->is_object()) tool.input_schema = i->get_object();
+      if (auto* d = to.if_contains("description"); d && d->is_string())
+        tool.description = d->get_string();
+      if (auto* i = to.if_contains("input_schema"); i && i->is_object())
+        tool.input_schema = i->get_object();
       s.custom_tools.push_back(std::move(tool));
     }
   }

@@ -19,7 +19,7 @@ namespace pincer::domain {
 inline constexpr char kAgentIdPrefix[] = "agt";
 
 struct PermissionPolicy {
-  std::string type = "always_allow";  // always_allow | deny | always_ask
+  std::string type = "always_allow";              // always_allow | deny | always_ask
   std::optional<std::vector<std::string>> tools;  // deny: required; always_ask: absent = all
 };
 

@@ -12,11 +12,12 @@ TEST(AgentCreate, AppliesSeedDefaults) {
   ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
   Agent a{"agt_000000000000", *spec, 1, 5, 5, std::nullopt};
   auto o = AgentToJson(a);
-  EXPECT_EQ(ToJson(o),
-            R"({"agent_id":"agt_000000000000","model":"openai/gpt-5.5","tools":[],"instructions":"",)"
-            R"("permission_policy":{"type":"always_allow"},"callable_agents":[],"max_subagent_depth":0,)"
-            R"("mcp_servers":{},"thinking_level":"off","channels":{"telegram":{"enabled":false}},)"
-            R"("version":1,"created_at":5,"updated_at":5,"archived_at":null})");
+  EXPECT_EQ(
+      ToJson(o),
+      R"({"agent_id":"agt_000000000000","model":"openai/gpt-5.5","tools":[],"instructions":"",)"
+      R"("permission_policy":{"type":"always_allow"},"callable_agents":[],"max_subagent_depth":0,)"
+      R"("mcp_servers":{},"thinking_level":"off","channels":{"telegram":{"enabled":false}},)"
+      R"("version":1,"created_at":5,"updated_at":5,"archived_at":null})");
 }
 
 TEST(AgentCreate, EchoesEveryField) {
@@ -98,12 +99,14 @@ TEST(AgentCreate, DetailsTreeIsZodShaped) {
 }
 
 TEST(AgentUpdate, RequiresVersionAndPatches) {
-  auto base = *ParseAgentCreate(J(R"({"model":"m","tools":["a"],"name":"n","quota":{"maxTokensPerSession":5}})"));
+  auto base = *ParseAgentCreate(
+      J(R"({"model":"m","tools":["a"],"name":"n","quota":{"maxTokensPerSession":5}})"));
   auto missing = ParseAgentUpdate(J(R"({"model":"x"})"), base);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().message, "version: required");
 
-  auto u = ParseAgentUpdate(J(R"({"version":1,"instructions":"hi","tools":null,"name":null,"quota":null})"), base);
+  auto u = ParseAgentUpdate(
+      J(R"({"version":1,"instructions":"hi","tools":null,"name":null,"quota":null})"), base);
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
   EXPECT_EQ(u->expected_version, 1);
   EXPECT_EQ(u->spec.model, "m");

@@ -23,7 +23,8 @@ bool IsValidPackageSpec(std::string_view s) {
   if (s.empty() || s.front() == '-') return false;
   for (char c : s) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (!(std::isalnum(u) || std::string_view("._-+=@/:<>~^*[],!").find(c) != std::string_view::npos)) {
+    if (!(std::isalnum(u) ||
+          std::string_view("._-+=@/:<>~^*[],!").find(c) != std::string_view::npos)) {
       return false;
     }
   }
@@ -108,9 +109,7 @@ json::object NetworkingToJson(const Networking& n) {
 
 bool IsValidAllowedHost(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
-  auto ok_edge = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0;
-  };
+  auto ok_edge = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   char first = host.front();
   if (!ok_edge(first) && first != '*') return false;
   if (host.size() > 1 && !ok_edge(host.back())) return false;
@@ -159,7 +158,8 @@ Result<void> EnvironmentSpecFromStorage(std::string_view text, Environment& env)
   auto parsed = ParseJson(text, 64);
   if (!parsed || !parsed->is_object()) return Internal("stored environment spec is not an object");
   const json::object& o = parsed->get_object();
-  if (auto* d = o.if_contains("description"); d && d->is_string()) env.description = d->get_string();
+  if (auto* d = o.if_contains("description"); d && d->is_string())
+    env.description = d->get_string();
   if (auto* m = o.if_contains("metadata"); m && m->is_object()) env.metadata = m->get_object();
   if (auto* p = o.if_contains("packages"); p && p->is_object()) {
     Packages pk;
@@ -176,14 +176,17 @@ Result<void> EnvironmentSpecFromStorage(std::string_view text, Environment& env)
   }
   if (auto* n = o.if_contains("networking"); n && n->is_object()) {
     const auto& no = n->get_object();
-    if (auto* t = no.if_contains("type"); t && t->is_string()) env.networking.type = t->get_string();
+    if (auto* t = no.if_contains("type"); t && t->is_string())
+      env.networking.type = t->get_string();
     if (auto* h = no.if_contains("allowedHosts"); h && h->is_array()) {
       for (const auto& e : h->get_array()) {
         if (e.is_string()) env.networking.allowed_hosts.emplace_back(e.get_string());
       }
     }
-    if (auto* b = no.if_contains("allowMcpServers"); b && b->is_bool()) env.networking.allow_mcp_servers = b->get_bool();
-    if (auto* b = no.if_contains("allowPackageManagers"); b && b->is_bool()) env.networking.allow_package_managers = b->get_bool();
+    if (auto* b = no.if_contains("allowMcpServers"); b && b->is_bool())
+      env.networking.allow_mcp_servers = b->get_bool();
+    if (auto* b = no.if_contains("allowPackageManagers"); b && b->is_bool())
+      env.networking.allow_package_managers = b->get_bool();
   }
   return Ok();
 }

@@ -21,7 +21,7 @@ struct Packages {
 };
 
 struct Networking {
-  std::string type = "unrestricted";  // unrestricted | limited | none
+  std::string type = "unrestricted";       // unrestricted | limited | none
   std::vector<std::string> allowed_hosts;  // limited only
   bool allow_mcp_servers = false;          // limited only
   bool allow_package_managers = false;     // limited only

@@ -69,7 +69,8 @@ TEST(Environment, RejectsBadInputNamingTheField) {
   EXPECT_EQ(msg(R"({"name":"x","networking":{"type":"limited","allowedHosts":[]}})"),
             "networking.allowedHosts: must have at least 1 host");
   EXPECT_EQ(msg(R"({"name":"x","networking":{"type":"limited","allowedHosts":["1.2.3.4"]}})"),
-            "networking.allowedHosts.0: must be a host name or *.wildcard (no scheme, port, path, IP or CIDR)");
+            "networking.allowedHosts.0: must be a host name or *.wildcard (no scheme, port, path, "
+            "IP or CIDR)");
   EXPECT_EQ(msg(R"({"name":"x","networking":{"type":"none"}})"), "ok");
 }
 

@@ -22,7 +22,8 @@ Error FieldErrors::ToError() const {
       // Paths can carry user-chosen keys with dots in them: bound the tree's depth and keep
       // the rest of the path as one key.
       size_t dot = ++depth < 16 ? path.find('.', start) : std::string::npos;
-      std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::string seg =
+          path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       json::value& child = (*node)[seg];
       if (!child.is_object()) child = json::object{{"_errors", json::array()}};
       node = &child.as_object();
@@ -36,14 +37,20 @@ Error FieldErrors::ToError() const {
 
 const char* JsonKindName(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "value";
 }
@@ -100,8 +107,7 @@ std::optional<std::string> Checker::Enum(std::string_view key,
   return std::nullopt;
 }
 
-std::optional<int64_t> Checker::Int(std::string_view key, int64_t min, int64_t max,
-                                    bool required) {
+std::optional<int64_t> Checker::Int(std::string_view key, int64_t min, int64_t max, bool required) {
   const json::value* v = Get(key, required);
   if (v == nullptr) return std::nullopt;
   int64_t out;
@@ -154,8 +160,7 @@ std::optional<bool> Checker::Bool(std::string_view key) {
   return v->get_bool();
 }
 
-std::optional<std::vector<std::string>> Checker::StringArray(std::string_view key,
-                                                             size_t max_items,
+std::optional<std::vector<std::string>> Checker::StringArray(std::string_view key, size_t max_items,
                                                              size_t min_item_len,
                                                              size_t max_item_len) {
   const json::value* v = Get(key, false);
@@ -223,7 +228,8 @@ void CheckMetadataPair(std::string_view key, const json::value& value, const std
   if (!value.is_string()) {
     errors.Add(at, std::string("expected string, got ") + JsonKindName(value));
   } else if (value.get_string().size() > kMaxMetadataValue) {
-    errors.Add(at, "metadata values must be at most " + std::to_string(kMaxMetadataValue) + " bytes");
+    errors.Add(at,
+               "metadata values must be at most " + std::to_string(kMaxMetadataValue) + " bytes");
   }
 }
 }  // namespace

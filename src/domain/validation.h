@@ -47,8 +47,7 @@ class Checker {
                                     bool required = false);
   std::optional<std::string> Enum(std::string_view key, const std::vector<std::string>& allowed,
                                   bool required = false);
-  std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max,
-                             bool required = false);
+  std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max, bool required = false);
   // A number > 0 when `positive`, else >= 0.
   std::optional<double> Number(std::string_view key, bool positive);
   std::optional<bool> Bool(std::string_view key);
@@ -59,7 +58,9 @@ class Checker {
   void Strict(const std::vector<std::string>& allowed);
 
   std::string Path(std::string_view key) const { return prefix_ + std::string(key); }
-  void Fail(std::string_view key, std::string message) { errors_.Add(Path(key), std::move(message)); }
+  void Fail(std::string_view key, std::string message) {
+    errors_.Add(Path(key), std::move(message));
+  }
 
  private:
   const json::value* Get(std::string_view key, bool required);

@@ -22,7 +22,8 @@ void TakeSecret(json::object& o, const std::string& key, const std::string& path
     return;
   }
   if (!v->is_string() || v->get_string().empty() || v->get_string().size() > kMaxSecret) {
-    errors.Add("auth." + path + key, "expected a non-empty string of at most " + std::to_string(kMaxSecret) + " bytes");
+    errors.Add("auth." + path + key,
+               "expected a non-empty string of at most " + std::to_string(kMaxSecret) + " bytes");
   } else {
     out.secret[path + key] = *v;
   }
@@ -47,7 +48,8 @@ Result<SplitAuth> SplitCredentialAuth(const json::value& auth, bool partial) {
   out.public_part = auth.get_object();
   json::object& p = out.public_part;
   Checker c(auth.get_object(), errors, "auth.");
-  auto type = c.Enum("type", {"static_bearer", "mcp_oauth", "environment_variable"}, /*required=*/true);
+  auto type =
+      c.Enum("type", {"static_bearer", "mcp_oauth", "environment_variable"}, /*required=*/true);
   if (!type) return errors.ToError();
   bool need = !partial;
   if (*type == "static_bearer") {
@@ -65,7 +67,8 @@ Result<SplitAuth> SplitCredentialAuth(const json::value& auth, bool partial) {
       } else {
         json::object& ro = r->get_object();
         Checker rc(ro, errors, "auth.refresh.");
-        rc.Strict({"client_id", "refresh_token", "token_endpoint", "token_endpoint_auth", "resource", "scope"});
+        rc.Strict({"client_id", "refresh_token", "token_endpoint", "token_endpoint_auth",
+                   "resource", "scope"});
         rc.String("client_id", 1, 1024, need);
         CheckUrl(rc, "token_endpoint", need);
         rc.String("resource", 1, kMaxUrl);
@@ -75,7 +78,8 @@ Result<SplitAuth> SplitCredentialAuth(const json::value& auth, bool partial) {
           json::object& tao = ta->get_object();
           Checker tc(tao, errors, "auth.refresh.token_endpoint_auth.");
           auto t = tc.Enum("type", {"none", "client_secret_basic", "client_secret_post"}, true);
-          TakeSecret(tao, "client_secret", "refresh.token_endpoint_auth.", need && t && *t != "none", errors, out);
+          TakeSecret(tao, "client_secret", "refresh.token_endpoint_auth.",
+                     need && t && *t != "none", errors, out);
         } else if (ta != nullptr) {
           errors.Add("auth.refresh.token_endpoint_auth", "expected object");
         }
@@ -84,7 +88,9 @@ Result<SplitAuth> SplitCredentialAuth(const json::value& auth, bool partial) {
   } else {
     c.Strict({"type", "secret_name", "secret_value", "networking", "injection_location"});
     if (auto name = c.String("secret_name", 1, 256, need)) {
-      if (name->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+      if (name->find_first_not_of(
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+          std::string::npos) {
         c.Fail("secret_name", "letters, digits and '_' only");
       }
     }

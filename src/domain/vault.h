@@ -26,8 +26,8 @@ struct Credential {
   std::string vault_id;
   std::optional<std::string> display_name;
   json::object metadata;
-  json::object auth;    // public fields only (type, mcp_server_url, expires_at, refresh.client_id, …)
-  std::string sealed;   // AES-256-GCM sealed secret JSON (never serialized to clients)
+  json::object auth;  // public fields only (type, mcp_server_url, expires_at, refresh.client_id, …)
+  std::string sealed;  // AES-256-GCM sealed secret JSON (never serialized to clients)
   int64_t created_at = 0;
   int64_t updated_at = 0;
   std::optional<int64_t> archived_at;

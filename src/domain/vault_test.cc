@@ -11,34 +11,45 @@ json::value Parse(std::string_view s) { return *ParseJson(s); }
 
 TEST(CredentialAuth, StaticBearerKeepsTheTokenOutOfThePublicPart) {
   auto split = SplitCredentialAuth(
-      Parse(R"({"type":"static_bearer","mcp_server_url":"https://mcp.example.com/","token":"s3cret"})"), false);
+      Parse(
+          R"({"type":"static_bearer","mcp_server_url":"https://mcp.example.com/","token":"s3cret"})"),
+      false);
   ASSERT_TRUE(split) << split.error().message;
-  EXPECT_EQ(ToJson(split->public_part), R"({"type":"static_bearer","mcp_server_url":"https://mcp.example.com/"})");
+  EXPECT_EQ(ToJson(split->public_part),
+            R"({"type":"static_bearer","mcp_server_url":"https://mcp.example.com/"})");
   EXPECT_EQ(ToJson(split->secret), R"({"token":"s3cret"})");
 }
 
 TEST(CredentialAuth, OauthSecretsAreRemovedAtEveryDepth) {
-  auto split = SplitCredentialAuth(Parse(R"({"type":"mcp_oauth","mcp_server_url":"https://m.example/",
+  auto split =
+      SplitCredentialAuth(Parse(R"({"type":"mcp_oauth","mcp_server_url":"https://m.example/",
       "access_token":"at","refresh":{"client_id":"c","refresh_token":"rt","token_endpoint":"https://t.example/",
-      "token_endpoint_auth":{"type":"client_secret_post","client_secret":"cs"}}})"), false);
+      "token_endpoint_auth":{"type":"client_secret_post","client_secret":"cs"}}})"),
+                          false);
   ASSERT_TRUE(split) << split.error().message;
   std::string pub = ToJson(split->public_part);
-  for (const char* secret : {"\"at\"", "\"rt\"", "\"cs\""}) EXPECT_EQ(pub.find(secret), std::string::npos) << pub;
+  for (const char* secret : {"\"at\"", "\"rt\"", "\"cs\""})
+    EXPECT_EQ(pub.find(secret), std::string::npos) << pub;
   EXPECT_NE(pub.find("client_secret_post"), std::string::npos);
   EXPECT_EQ(split->secret.size(), 3u);
   EXPECT_EQ(split->secret.at("refresh.token_endpoint_auth.client_secret").as_string(), "cs");
 }
 
 TEST(CredentialAuth, RejectsMissingSecretsAndBadShapes) {
-  auto missing = SplitCredentialAuth(Parse(R"({"type":"static_bearer","mcp_server_url":"https://x/"})"), false);
+  auto missing = SplitCredentialAuth(
+      Parse(R"({"type":"static_bearer","mcp_server_url":"https://x/"})"), false);
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().message.find("auth.token: required"), std::string::npos) << missing.error().message;
-  EXPECT_FALSE(SplitCredentialAuth(Parse(R"({"type":"static_bearer","mcp_server_url":"ftp://x","token":"t"})"), false));
+  EXPECT_NE(missing.error().message.find("auth.token: required"), std::string::npos)
+      << missing.error().message;
+  EXPECT_FALSE(SplitCredentialAuth(
+      Parse(R"({"type":"static_bearer","mcp_server_url":"ftp://x","token":"t"})"), false));
   EXPECT_FALSE(SplitCredentialAuth(Parse(R"({"type":"other"})"), false));
   EXPECT_FALSE(SplitCredentialAuth(Parse(R"("x")"), false));
-  EXPECT_FALSE(SplitCredentialAuth(Parse(R"({"type":"environment_variable","secret_name":"A B","secret_value":"v"})"), false));
+  EXPECT_FALSE(SplitCredentialAuth(
+      Parse(R"({"type":"environment_variable","secret_name":"A B","secret_value":"v"})"), false));
   // Updates may omit secrets.
-  EXPECT_TRUE(SplitCredentialAuth(Parse(R"({"type":"static_bearer","mcp_server_url":"https://x/"})"), true));
+  EXPECT_TRUE(SplitCredentialAuth(
+      Parse(R"({"type":"static_bearer","mcp_server_url":"https://x/"})"), true));
 }
 
 TEST(Metadata, PatchSetsAndDeletesKeysWithinLimits) {

@@ -27,11 +27,11 @@ Task<Result<domain::Agent>> Agents::CreateSpec(const CallContext& ctx, domain::A
   agent.spec = std::move(spec);
   agent.version = 1;
   agent.created_at = agent.updated_at = clock_.NowMs();
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
-      ctx, "agent.create", agent.id, [&](store::Writer& w, AuditLog::Entry& entry) {
-        entry.metadata["model"] = agent.spec.model;
-        return w.InsertAgent(agent);
-      }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "agent.create", agent.id,
+                                            [&](store::Writer& w, AuditLog::Entry& entry) {
+                                              entry.metadata["model"] = agent.spec.model;
+                                              return w.InsertAgent(agent);
+                                            }));
   co_return agent;
 }
 
@@ -46,7 +46,8 @@ Result<domain::Agent> Agents::GetVersion(std::string_view id, int64_t version) {
   if (got) return std::move(*got);
   ASSIGN_OR_RETURN(auto latest, store_.Read()->GetAgent(id));
   if (!latest) return AgentNotFound();
-  return NotFound("agent_version_not_found", "agent " + std::string(id) + " has no version " + std::to_string(version));
+  return NotFound("agent_version_not_found",
+                  "agent " + std::string(id) + " has no version " + std::to_string(version));
 }
 
 Result<store::Page<domain::Agent>> Agents::List(const store::PageRequest& page) {
@@ -65,7 +66,8 @@ Task<Result<domain::Agent>> Agents::Update(const CallContext& ctx, std::string i
   // Validate the body on its own first so a bad body is a 400 whatever the agent's state.
   auto valid = domain::ParseAgentUpdate(body, domain::AgentSpec{});
   if (!valid) co_return co_await audit_.Reject(ctx, "agent.update", id, valid.error());
-  std::function<Result<void>(domain::AgentSpec&)> apply = [&body](domain::AgentSpec& spec) -> Result<void> {
+  std::function<Result<void>(domain::AgentSpec&)> apply =
+      [&body](domain::AgentSpec& spec) -> Result<void> {
     ASSIGN_OR_RETURN(auto update, domain::ParseAgentUpdate(body, spec));
     spec = std::move(update.spec);
     return Ok();
@@ -88,9 +90,9 @@ Task<Result<domain::Agent>> Agents::Modify(const CallContext& ctx, std::string i
           return Conflict("agent_archived", "archived agents cannot be updated");
         }
         if (expected_version && *expected_version != current.version) {
-          return Conflict("version_conflict",
-                          "expected version " + std::to_string(current.version) + ", got " +
-                              std::to_string(*expected_version));
+          return Conflict("version_conflict", "expected version " +
+                                                  std::to_string(current.version) + ", got " +
+                                                  std::to_string(*expected_version));
         }
         domain::AgentSpec spec = current.spec;
         RETURN_IF_ERROR(apply(spec));
@@ -131,12 +133,12 @@ Task<Result<void>> Agents::Delete(const CallContext& ctx, std::string id) {
   if (!IsValidId(id, domain::kAgentIdPrefix)) {
     co_return co_await audit_.Reject(ctx, "agent.delete", id, AgentNotFound());
   }
-  co_return co_await audit_.Mutate(
-      ctx, "agent.delete", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-        ASSIGN_OR_RETURN(bool deleted, w.DeleteAgent(id));
-        if (!deleted) return AgentNotFound();
-        return Ok();
-      });
+  co_return co_await audit_.Mutate(ctx, "agent.delete", id,
+                                   [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+                                     ASSIGN_OR_RETURN(bool deleted, w.DeleteAgent(id));
+                                     if (!deleted) return AgentNotFound();
+                                     return Ok();
+                                   });
 }
 
 }  // namespace pincer::engine

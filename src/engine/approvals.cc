@@ -6,10 +6,12 @@ namespace pincer::engine {
 
 PolicyDecision DecidePolicy(const domain::PermissionPolicy& policy, const std::string& tool) {
   auto listed = [&] {
-    return policy.tools && std::find(policy.tools->begin(), policy.tools->end(), tool) != policy.tools->end();
+    return policy.tools &&
+           std::find(policy.tools->begin(), policy.tools->end(), tool) != policy.tools->end();
   };
   if (policy.type == "deny") return listed() ? PolicyDecision::kDeny : PolicyDecision::kAllow;
-  if (policy.type == "always_ask") return !policy.tools || listed() ? PolicyDecision::kAsk : PolicyDecision::kAllow;
+  if (policy.type == "always_ask")
+    return !policy.tools || listed() ? PolicyDecision::kAsk : PolicyDecision::kAllow;
   return PolicyDecision::kAllow;
 }
 

@@ -4,8 +4,8 @@
 
 namespace pincer::engine {
 
-Task<Result<void>> AuditLog::Mutate(const CallContext& ctx, std::string action,
-                                    std::string target, Mutation mutation) {
+Task<Result<void>> AuditLog::Mutate(const CallContext& ctx, std::string action, std::string target,
+                                    Mutation mutation) {
   domain::AuditEvent row;
   row.request_id = ctx.request_id;
   row.actor = ctx.actor.empty() ? "anonymous" : ctx.actor;

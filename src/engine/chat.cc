@@ -7,7 +7,9 @@
 namespace pincer::engine {
 namespace {
 
-Error Invalid(std::string message) { return InvalidArgument(std::move(message), "invalid_request_error"); }
+Error Invalid(std::string message) {
+  return InvalidArgument(std::move(message), "invalid_request_error");
+}
 
 bool IsStatus(const Frame& f) { return !f.status.empty() && f.seq > 0; }
 
@@ -32,7 +34,8 @@ std::string MessageText(const json::value& content) {
 
 std::string ChatTextStream::Emit(std::string text) {
   if (text.empty()) return "";
-  std::string out = step_sent_.empty() && !sent_.empty() ? std::string(kStepSeparator) + text : text;
+  std::string out =
+      step_sent_.empty() && !sent_.empty() ? std::string(kStepSeparator) + text : text;
   step_sent_ += text;
   sent_ += out;
   return out;
@@ -71,7 +74,8 @@ std::string ChatTextStream::Rest(const std::string& content) const {
   return content.substr(sent_.size());
 }
 
-Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatRequest request, bool deltas) {
+Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatRequest request,
+                                              bool deltas) {
   if (request.agent_id.empty()) co_return Invalid("missing x-openclaw-agent-id header");
   auto agent = agents_.Get(request.agent_id);
   if (!agent) co_return std::move(agent).error();
@@ -89,17 +93,20 @@ Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatReques
     if (!msgs[i].is_object()) continue;
     const auto* role = msgs[i].get_object().if_contains("role");
     const auto* content = msgs[i].get_object().if_contains("content");
-    if (role && role->is_string() && role->get_string() == "user" && content && !MessageText(*content).empty()) {
+    if (role && role->is_string() && role->get_string() == "user" && content &&
+        !MessageText(*content).empty()) {
       last_user = i;
       break;
     }
   }
-  if (!last_user) co_return Invalid("no user message with non-empty string content found in messages[]");
+  if (!last_user)
+    co_return Invalid("no user message with non-empty string content found in messages[]");
   std::string input = MessageText(msgs[*last_user].get_object().at("content"));
 
   std::optional<std::string> key = request.session_key;
   if (!key) {
-    if (const auto* user = body.if_contains("user"); user && user->is_string() && !user->get_string().empty()) {
+    if (const auto* user = body.if_contains("user");
+        user && user->is_string() && !user->get_string().empty()) {
       key = std::string(user->get_string());
     }
   }
@@ -107,12 +114,14 @@ Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatReques
   turn.model = agent->spec.model;
   if (key) {
     static const std::regex kKey("^[A-Za-z0-9_-]{1,128}$");
-    if (!std::regex_match(*key, kKey)) co_return Invalid("session key must match ^[A-Za-z0-9_-]{1,128}$");
+    if (!std::regex_match(*key, kKey))
+      co_return Invalid("session key must match ^[A-Za-z0-9_-]{1,128}$");
     auto existing = store_.Read()->GetSession(*key);
     if (!existing) co_return std::move(existing).error();
     if (*existing) {
       if ((*existing)->agent_id != request.agent_id) {
-        co_return Conflict("session_agent_mismatch", "session " + *key + " belongs to agent " + (*existing)->agent_id);
+        co_return Conflict("session_agent_mismatch",
+                           "session " + *key + " belongs to agent " + (*existing)->agent_id);
       }
     } else {
       json::value create = json::object{{"agentId", request.agent_id}};
@@ -124,7 +133,8 @@ Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatReques
         auto raced = sessions_.Get(*key);
         if (!raced) co_return std::move(raced).error();
         if (raced->agent_id != request.agent_id) {
-          co_return Conflict("session_agent_mismatch", "session " + *key + " belongs to agent " + raced->agent_id);
+          co_return Conflict("session_agent_mismatch",
+                             "session " + *key + " belongs to agent " + raced->agent_id);
         }
       }
     }
@@ -165,7 +175,8 @@ Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatReques
   turn.after_seq = session->next_seq - 1;
   turn.subscription = bus_.Subscribe(turn.session_id, deltas);
   json::value message = json::object{{"content", input}};
-  auto posted = co_await sessions_.PostEvent(ctx, turn.session_id, message, std::nullopt, /*reject_if_busy=*/true);
+  auto posted = co_await sessions_.PostEvent(ctx, turn.session_id, message, std::nullopt,
+                                             /*reject_if_busy=*/true);
   if (!posted) {
     turn.subscription.reset();
     co_await Cleanup(ctx, turn);
@@ -174,12 +185,14 @@ Task<Result<ChatTurn>> ChatCompletions::Start(const CallContext& ctx, ChatReques
   co_return turn;
 }
 
-Task<Result<ChatResult>> ChatCompletions::Finish(ChatTurn& turn, std::chrono::milliseconds timeout) {
+Task<Result<ChatResult>> ChatCompletions::Finish(ChatTurn& turn,
+                                                 std::chrono::milliseconds timeout) {
   int64_t deadline = clock_.NowMs() + timeout.count();
   for (;;) {
     bool ended = false;
     for (const auto& f : turn.subscription->Drain()) {
-      if (IsStatus(*f) && f->seq > turn.after_seq && (f->status == "idle" || f->status == "failed")) ended = true;
+      if (IsStatus(*f) && f->seq > turn.after_seq && (f->status == "idle" || f->status == "failed"))
+        ended = true;
       if (f->status == "deleted") ended = true;
     }
     if (!ended) {
@@ -191,10 +204,11 @@ Task<Result<ChatResult>> ChatCompletions::Finish(ChatTurn& turn, std::chrono::mi
     if (ended) co_return Collect(turn);
     int64_t now = clock_.NowMs();
     if (now >= deadline) {
-      co_return Error(ErrorCode::kDeadlineExceeded, "timeout", "the turn did not finish within " +
-                                                                   std::to_string(timeout.count()) + " ms");
+      co_return Error(ErrorCode::kDeadlineExceeded, "timeout",
+                      "the turn did not finish within " + std::to_string(timeout.count()) + " ms");
     }
-    co_await turn.subscription->signal().Wait(std::chrono::milliseconds(std::min<int64_t>(deadline - now, 1000)));
+    co_await turn.subscription->signal().Wait(
+        std::chrono::milliseconds(std::min<int64_t>(deadline - now, 1000)));
   }
 }
 
@@ -204,8 +218,10 @@ Result<ChatResult> ChatCompletions::Collect(const ChatTurn& turn) {
   for (const auto& e : events) {
     if (const auto* tokens = e.payload.if_contains("tokens"); tokens && tokens->is_object()) {
       const auto& t = tokens->get_object();
-      if (const auto* in = t.if_contains("input"); in && in->is_int64()) r.prompt_tokens += in->get_int64();
-      if (const auto* out = t.if_contains("output"); out && out->is_int64()) r.completion_tokens += out->get_int64();
+      if (const auto* in = t.if_contains("input"); in && in->is_int64())
+        r.prompt_tokens += in->get_int64();
+      if (const auto* out = t.if_contains("output"); out && out->is_int64())
+        r.completion_tokens += out->get_int64();
     }
     if (e.type == domain::event_type::kAgentMessage) {
       const auto* c = e.payload.if_contains("content");
@@ -220,8 +236,9 @@ Result<ChatResult> ChatCompletions::Collect(const ChatTurn& turn) {
       const auto* err = e.payload.if_contains("error");
       r.error = err && err->is_string() ? std::string(err->get_string()) : "the turn failed";
       const auto* code = e.payload.if_contains("error_code");
-      r.error_code = code && code->is_string() && !code->get_string().empty() ? std::string(code->get_string())
-                                                                              : "run_failed";
+      r.error_code = code && code->is_string() && !code->get_string().empty()
+                         ? std::string(code->get_string())
+                         : "run_failed";
     }
     if (e.type == domain::event_type::kStatusIdle) {
       const auto* reason = e.payload.if_contains("stop_reason");

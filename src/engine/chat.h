@@ -7,8 +7,8 @@
 // or `user`) is given — created with exactly that id when new — and otherwise ephemeral: the
 // whole `messages` array (system prompt, earlier turns) is replayed into a throw-away session
 // that is deleted afterwards. One turn runs per request: a busy session answers 409
-// session_busy. The reply carries the text of every model response of the turn and its exact token usage summed over
-// every model call of the turn.
+// session_busy. The reply carries the text of every model response of the turn and its exact token
+// usage summed over every model call of the turn.
 
 #include <functional>
 #include <optional>
@@ -33,7 +33,7 @@ struct ChatRequest {
 // A turn started for a chat request, ready to be awaited or streamed.
 struct ChatTurn {
   std::string session_id;
-  std::string model;  // reported back as `model`
+  std::string model;      // reported back as `model`
   int64_t after_seq = 0;  // the turn's events have seq > after_seq
   bool ephemeral = false;
   std::unique_ptr<Subscription> subscription;  // taken before the turn started
@@ -44,18 +44,19 @@ inline constexpr std::string_view kStepSeparator = "\n\n";
 
 // The outcome of a finished turn.
 struct ChatResult {
-  std::string content;    // every agent.message of the turn, joined by kStepSeparator
+  std::string content;   // every agent.message of the turn, joined by kStepSeparator
   std::string event_id;  // of the final agent.message ("" when none)
   int64_t created_ms = 0;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   std::optional<std::string> error;  // set when the turn failed
-  std::string error_code;             // its wire code (the failed status's error_code)
+  std::string error_code;            // its wire code (the failed status's error_code)
 };
 
 class ChatCompletions {
  public:
-  ChatCompletions(store::Store& store, Agents& agents, Sessions& sessions, EventBus& bus, Clock& clock)
+  ChatCompletions(store::Store& store, Agents& agents, Sessions& sessions, EventBus& bus,
+                  Clock& clock)
       : store_(store), agents_(agents), sessions_(sessions), bus_(bus), clock_(clock) {}
 
   // Validates the request, prepares the session and starts the turn. Errors carry the wire

@@ -1,19 +1,21 @@
 // ChatTextStream: what a streaming chat client is sent, frame by frame.
 
-#include <gtest/gtest.h>
-
 #include "engine/chat.h"
+
+#include <gtest/gtest.h>
 
 namespace pincer::engine {
 namespace {
 
 Frame Delta(const std::string& text) {
-  return Frame{"agent.message.delta", 0, R"({"type":"agent.message.delta","delta":)" + ToJson(json::value(text)) + "}",
-               true, ""};
+  return Frame{"agent.message.delta", 0,
+               R"({"type":"agent.message.delta","delta":)" + ToJson(json::value(text)) + "}", true,
+               ""};
 }
 Frame Message(int64_t seq, const std::string& content) {
-  return Frame{"agent.message", seq, R"({"type":"agent.message","content":)" + ToJson(json::value(content)) + "}",
-               false, ""};
+  return Frame{"agent.message", seq,
+               R"({"type":"agent.message","content":)" + ToJson(json::value(content)) + "}", false,
+               ""};
 }
 Frame Reset() { return Frame{"agent.stream_reset", 0, "{}", true, ""}; }
 
@@ -31,15 +33,16 @@ TEST(ChatTextStream, DeltasThenTheMessageSendEachCharacterOnce) {
 
 TEST(ChatTextStream, ARetriedAttemptRepeatsNothingAlreadySent) {
   ChatTextStream s;
-  std::string out = FeedAll(s, {Delta("hel"), Delta("lo w"), Reset(), Delta("he"), Delta("llo"), Delta(" world"),
-                                Message(4, "hello world")});
+  std::string out = FeedAll(s, {Delta("hel"), Delta("lo w"), Reset(), Delta("he"), Delta("llo"),
+                                Delta(" world"), Message(4, "hello world")});
   EXPECT_EQ(out, "hello world");
 }
 
 TEST(ChatTextStream, StepsAreSeparatedAndMissedTextComesFromTheMessage) {
   ChatTextStream s;
   // The first step's deltas were partly missed; the second step streamed nothing.
-  std::string out = FeedAll(s, {Delta("Let me "), Message(3, "Let me look."), Message(6, "It is 42.")});
+  std::string out =
+      FeedAll(s, {Delta("Let me "), Message(3, "Let me look."), Message(6, "It is 42.")});
   EXPECT_EQ(out, std::string("Let me look.") + std::string(kStepSeparator) + "It is 42.");
   EXPECT_EQ(s.Rest(out), "");
 }

@@ -89,7 +89,9 @@ class Builder {
       m.text = Str(e.payload, "content");
       const auto* err = e.payload.if_contains("is_error");
       m.is_error = err && err->is_bool() && err->get_bool();
-      std::erase_if(pending_, [&](const Event& p) { return Str(p.payload, "tool_call_id") == m.tool_call_id; });
+      std::erase_if(pending_, [&](const Event& p) {
+        return Str(p.payload, "tool_call_id") == m.tool_call_id;
+      });
       state_.messages.push_back(std::move(m));
       return;
     }
@@ -118,7 +120,8 @@ class Builder {
     }
     if (t == "session.context") {
       std::string extra = Str(e.payload, "_system");
-      if (!extra.empty()) state_.extra_system += (state_.extra_system.empty() ? "" : "\n\n") + extra;
+      if (!extra.empty())
+        state_.extra_system += (state_.extra_system.empty() ? "" : "\n\n") + extra;
       return;
     }
     if (t == "session.compaction") {

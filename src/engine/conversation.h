@@ -40,7 +40,7 @@ struct TurnState {
   std::string thinking_level;  // per-turn override ("" = agent default)
   std::map<std::string, PendingApproval> approvals;  // by tool_call_id, current turn only
   std::set<std::string> client_asked;  // tool_call_ids of custom tool calls put to the client
-  std::string extra_system;  // from session.context events: appended to the instructions
+  std::string extra_system;            // from session.context events: appended to the instructions
 };
 
 TurnState ReplayLog(const std::vector<domain::Event>& events);

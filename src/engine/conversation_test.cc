@@ -17,8 +17,12 @@ TEST(ReplayLog, RebuildsAMultiStepTurn) {
       E("user.message", {{"content", "hi"}, {"model", "openai/x"}}),
       E("session.status_running", {}),
       E("agent.thinking", {{"content", "plan"}, {"_step", 1}, {"_signature", "s"}}),
-      E("agent.tool_use", {{"tool_name", "t"}, {"tool_call_id", "c1"}, {"tool_arguments", json::object{{"a", 1}}}, {"_step", 1}}),
-      E("agent.tool_result", {{"tool_name", "t"}, {"tool_call_id", "c1"}, {"content", "r"}, {"is_error", false}}),
+      E("agent.tool_use", {{"tool_name", "t"},
+                           {"tool_call_id", "c1"},
+                           {"tool_arguments", json::object{{"a", 1}}},
+                           {"_step", 1}}),
+      E("agent.tool_result",
+        {{"tool_name", "t"}, {"tool_call_id", "c1"}, {"content", "r"}, {"is_error", false}}),
       E("agent.message", {{"content", "done"}, {"_step", 2}}),
   };
   auto st = ReplayLog(log);

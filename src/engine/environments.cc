@@ -9,7 +9,8 @@ Error EnvironmentNotFound() { return NotFound("environment_not_found", "environm
 Result<void> CheckNameFree(store::Writer& w, const std::string& name, const std::string& self) {
   ASSIGN_OR_RETURN(auto same, w.FindEnvironmentByName(name));
   if (same && same->id != self) {
-    return Conflict("environment_name_taken", "an environment named \"" + name + "\" already exists (" + same->id + ")");
+    return Conflict("environment_name_taken",
+                    "an environment named \"" + name + "\" already exists (" + same->id + ")");
   }
   return Ok();
 }
@@ -28,18 +29,20 @@ Task<Result<domain::Environment>> Environments::CreateParsed(const CallContext& 
   env.id = NewId(domain::kEnvironmentIdPrefix);
   env.created_at = clock_.NowMs();
   env.updated_at = env.created_at;
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
-      ctx, "environment.create", env.id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
-        entry.metadata["name"] = env.name;
-        entry.metadata["networking"] = env.networking.type;
-        if (unique_name) RETURN_IF_ERROR(CheckNameFree(w, env.name, env.id));
-        return w.InsertEnvironment(env);
-      }));
+  CO_RETURN_IF_ERROR(
+      co_await audit_.Mutate(ctx, "environment.create", env.id,
+                             [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
+                               entry.metadata["name"] = env.name;
+                               entry.metadata["networking"] = env.networking.type;
+                               if (unique_name) RETURN_IF_ERROR(CheckNameFree(w, env.name, env.id));
+                               return w.InsertEnvironment(env);
+                             }));
   co_return env;
 }
 
 Task<Result<domain::Environment>> Environments::Modify(
-    const CallContext& ctx, std::string id, std::function<Result<void>(domain::Environment&)> apply) {
+    const CallContext& ctx, std::string id,
+    std::function<Result<void>(domain::Environment&)> apply) {
   if (!IsValidId(id, domain::kEnvironmentIdPrefix)) {
     co_return co_await audit_.Reject(ctx, "environment.update", id, EnvironmentNotFound());
   }
@@ -49,7 +52,8 @@ Task<Result<domain::Environment>> Environments::Modify(
       ctx, "environment.update", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
         ASSIGN_OR_RETURN(auto got, w.GetEnvironment(id));
         if (!got) return EnvironmentNotFound();
-        if (got->archived_at) return Conflict("environment_archived", "archived environments cannot be updated");
+        if (got->archived_at)
+          return Conflict("environment_archived", "archived environments cannot be updated");
         result = std::move(*got);
         std::string old_name = result.name;
         RETURN_IF_ERROR(apply(result));

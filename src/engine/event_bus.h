@@ -5,8 +5,8 @@
 // Persisted events are published after their transaction commits (from the store's commit
 // hook, so in log order); token deltas and transient status frames are published as they
 // happen. Each subscriber has a bounded buffer: a subscriber that falls more than
-// `max_buffer_bytes` behind (with frames still unread) is dropped (its stream then closes with a clear reason) so a slow
-// client never holds back the turn or other subscribers. Thread-safe.
+// `max_buffer_bytes` behind (with frames still unread) is dropped (its stream then closes with a
+// clear reason) so a slow client never holds back the turn or other subscribers. Thread-safe.
 
 #include <array>
 #include <atomic>
@@ -23,11 +23,11 @@
 namespace pincer::engine {
 
 struct Frame {
-  std::string event;  // SSE event name, e.g. "agent.message"
-  int64_t seq = 0;    // > 0 for persisted events (the SSE id)
-  std::string data;   // JSON
-  bool delta = false;        // token delta: only for subscribers that asked for deltas
-  std::string status;        // set on status frames: the session's new status
+  std::string event;   // SSE event name, e.g. "agent.message"
+  int64_t seq = 0;     // > 0 for persisted events (the SSE id)
+  std::string data;    // JSON
+  bool delta = false;  // token delta: only for subscribers that asked for deltas
+  std::string status;  // set on status frames: the session's new status
 };
 using FramePtr = std::shared_ptr<const Frame>;
 

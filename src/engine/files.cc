@@ -25,7 +25,8 @@ namespace {
 Result<void> CheckNoDotDot(const std::string& path) {
   for (size_t start = 0; start <= path.size();) {
     size_t slash = path.find('/', start);
-    if (path.compare(start, slash == std::string::npos ? std::string::npos : slash - start, "..") == 0) {
+    if (path.compare(start, slash == std::string::npos ? std::string::npos : slash - start, "..") ==
+        0) {
       return InvalidArgument(path + ": \"..\" segments are not allowed", "invalid_path");
     }
     if (slash == std::string::npos) break;
@@ -36,7 +37,8 @@ Result<void> CheckNoDotDot(const std::string& path) {
 
 }  // namespace
 
-Result<fileops::Root> Files::Root(const std::string& agent_id, const std::string& session_id, bool create) {
+Result<fileops::Root> Files::Root(const std::string& agent_id, const std::string& session_id,
+                                  bool create) {
   if (session_id.empty()) {
     return InvalidArgument("session_id query param required", "missing_session_id");
   }
@@ -45,7 +47,8 @@ Result<fileops::Root> Files::Root(const std::string& agent_id, const std::string
     return NotFound("session_not_found", "session " + session_id + " not found");
   }
   ASSIGN_OR_RETURN(auto s, store_.Read()->GetSession(session_id));
-  if (!s || s->agent_id != agent_id) return NotFound("session_not_found", "session " + session_id + " not found for this agent");
+  if (!s || s->agent_id != agent_id)
+    return NotFound("session_not_found", "session " + session_id + " not found for this agent");
   std::string dir = workspaces_dir_ + "/" + session_id;
   if (create) {
     std::error_code ec;
@@ -55,18 +58,21 @@ Result<fileops::Root> Files::Root(const std::string& agent_id, const std::string
   }
   auto root = fileops::Root::Open(dir);
   if (!root.ok()) {
-    if (root.error.code == "not_found") return NotFound("file_not_found", "the session has no files yet");
+    if (root.error.code == "not_found")
+      return NotFound("file_not_found", "the session has no files yet");
     return FileError(root.error);
   }
   if (owner_) root.value->SetOwner(owner_->uid, owner_->gid);
   return std::move(*root.value);
 }
 
-Result<std::vector<fileops::Entry>> Files::List(const std::string& agent_id, const std::string& session_id,
+Result<std::vector<fileops::Entry>> Files::List(const std::string& agent_id,
+                                                const std::string& session_id,
                                                 const std::string& path) {
   auto root = Root(agent_id, session_id, false);
   if (!root) {
-    if (root.error().wire_code == "file_not_found" && (path.empty() || path == ".")) return std::vector<fileops::Entry>{};
+    if (root.error().wire_code == "file_not_found" && (path.empty() || path == "."))
+      return std::vector<fileops::Entry>{};
     return std::move(root).error();
   }
   RETURN_IF_ERROR(CheckNoDotDot(path));
@@ -84,37 +90,40 @@ Result<Files::Content> Files::Read(const std::string& agent_id, const std::strin
   return Content{std::move(r.value->content), r.value->truncated};
 }
 
-Task<Result<int64_t>> Files::Write(const CallContext& ctx, std::string agent_id, std::string session_id,
-                                   std::string path, std::string bytes) {
+Task<Result<int64_t>> Files::Write(const CallContext& ctx, std::string agent_id,
+                                   std::string session_id, std::string path, std::string bytes) {
   int64_t size = 0;
-  auto r = co_await audit_.Mutate(ctx, "agent.file.write", agent_id, [&](store::Writer&, AuditLog::Entry& e) -> Result<void> {
-    e.metadata["session_id"] = session_id;
-    e.metadata["path"] = path;
-    ASSIGN_OR_RETURN(auto root, Root(agent_id, session_id, true));
-    RETURN_IF_ERROR(CheckNoDotDot(path));
-    auto rel = root.Relative(path);
-    if (!rel.ok()) return FileError(rel.error);
-    if (*rel.value == ".") return InvalidArgument("cannot write the workspace root", "invalid_path");
-    auto w = root.Write(path, bytes);
-    if (!w.ok()) return FileError(w.error);
-    size = *w.value;
-    return Ok();
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "agent.file.write", agent_id, [&](store::Writer&, AuditLog::Entry& e) -> Result<void> {
+        e.metadata["session_id"] = session_id;
+        e.metadata["path"] = path;
+        ASSIGN_OR_RETURN(auto root, Root(agent_id, session_id, true));
+        RETURN_IF_ERROR(CheckNoDotDot(path));
+        auto rel = root.Relative(path);
+        if (!rel.ok()) return FileError(rel.error);
+        if (*rel.value == ".")
+          return InvalidArgument("cannot write the workspace root", "invalid_path");
+        auto w = root.Write(path, bytes);
+        if (!w.ok()) return FileError(w.error);
+        size = *w.value;
+        return Ok();
+      });
   if (!r) co_return std::move(r).error();
   co_return size;
 }
 
-Task<Result<void>> Files::Delete(const CallContext& ctx, std::string agent_id, std::string session_id,
-                                 std::string path) {
-  co_return co_await audit_.Mutate(ctx, "agent.file.delete", agent_id, [&](store::Writer&, AuditLog::Entry& e) -> Result<void> {
-    e.metadata["session_id"] = session_id;
-    e.metadata["path"] = path;
-    ASSIGN_OR_RETURN(auto root, Root(agent_id, session_id, false));
-    RETURN_IF_ERROR(CheckNoDotDot(path));
-    auto d = root.Remove(path, /*recursive=*/true);
-    if (!d.ok()) return FileError(d.error);
-    return Ok();
-  });
+Task<Result<void>> Files::Delete(const CallContext& ctx, std::string agent_id,
+                                 std::string session_id, std::string path) {
+  co_return co_await audit_.Mutate(ctx, "agent.file.delete", agent_id,
+                                   [&](store::Writer&, AuditLog::Entry& e) -> Result<void> {
+                                     e.metadata["session_id"] = session_id;
+                                     e.metadata["path"] = path;
+                                     ASSIGN_OR_RETURN(auto root, Root(agent_id, session_id, false));
+                                     RETURN_IF_ERROR(CheckNoDotDot(path));
+                                     auto d = root.Remove(path, /*recursive=*/true);
+                                     if (!d.ok()) return FileError(d.error);
+                                     return Ok();
+                                   });
 }
 
 }  // namespace pincer::engine

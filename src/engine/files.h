@@ -29,13 +29,14 @@ class Files {
         std::optional<sandbox::FileOwner> owner = std::nullopt)
       : store_(store), audit_(audit), workspaces_dir_(std::move(workspaces_dir)), owner_(owner) {}
 
-  Result<std::vector<fileops::Entry>> List(const std::string& agent_id, const std::string& session_id,
-                                           const std::string& path);
+  Result<std::vector<fileops::Entry>> List(const std::string& agent_id,
+                                           const std::string& session_id, const std::string& path);
   struct Content {
     std::string bytes;
     bool truncated = false;
   };
-  Result<Content> Read(const std::string& agent_id, const std::string& session_id, const std::string& path);
+  Result<Content> Read(const std::string& agent_id, const std::string& session_id,
+                       const std::string& path);
   Task<Result<int64_t>> Write(const CallContext& ctx, std::string agent_id, std::string session_id,
                               std::string path, std::string bytes);
   Task<Result<void>> Delete(const CallContext& ctx, std::string agent_id, std::string session_id,
@@ -43,7 +44,8 @@ class Files {
 
  private:
   // The session's workspace root, after checking the ids. `create` makes the directory.
-  Result<fileops::Root> Root(const std::string& agent_id, const std::string& session_id, bool create);
+  Result<fileops::Root> Root(const std::string& agent_id, const std::string& session_id,
+                             bool create);
 
   store::Store& store_;
   AuditLog& audit_;

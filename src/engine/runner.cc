@@ -20,16 +20,21 @@ struct Runner::Driver {
 
 Runner::Runner(store::Store& store, EventBus& bus, llm::Registry& models,
                tools::ToolRegistry& tools, const llm::PriceTable& prices, Clock& clock,
-               std::vector<Executor*> executors, metrics::Registry& metrics,
-               RunnerOptions options)
-    : store_(store), bus_(bus), models_(models), tools_(tools), prices_(prices), clock_(clock),
-      executors_(std::move(executors)), options_(options),
+               std::vector<Executor*> executors, metrics::Registry& metrics, RunnerOptions options)
+    : store_(store),
+      bus_(bus),
+      models_(models),
+      tools_(tools),
+      prices_(prices),
+      clock_(clock),
+      executors_(std::move(executors)),
+      options_(options),
       run_failures_(metrics.AddCounter("session_run_failures_total", "Turns that ended failed.")),
       llm_calls_(metrics.AddCounter("llm_requests_total", "Provider calls (after retries).",
                                     {"provider", "outcome"})),
-      llm_seconds_(metrics.AddHistogram("llm_request_duration_seconds",
-                                        "Provider call latency including retries.", {"provider"},
-                                        {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 600})),
+      llm_seconds_(metrics.AddHistogram(
+          "llm_request_duration_seconds", "Provider call latency including retries.", {"provider"},
+          {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 600})),
       turn_seconds_(metrics.AddHistogram("session_run_duration_seconds", "Turn duration.", {},
                                          {0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600})),
       tool_calls_(metrics.AddCounter("tool_calls_total", "Tool calls by tool and outcome.",
@@ -135,7 +140,9 @@ Task<void> Runner::Drive(std::string sid) {
       return w.UpdateSession(s);
     });
     if (!prepared) {
-      log::Error("engine", "cannot start run").Field("session_id", sid).Field("error", prepared.error().ToString());
+      log::Error("engine", "cannot start run")
+          .Field("session_id", sid)
+          .Field("error", prepared.error().ToString());
     } else if (run_id >= 0) {
       auto token = std::make_shared<CancelToken>();
       {
@@ -196,8 +203,9 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
   int64_t step_counter = st.last_step;
 
   std::vector<tools::Tool*> allowed = tools_.ForAgent(spec.tools);
-  RunContext rc{sid, run_id, cancel, spec, allowed,
-                tools::ToolContext{sid, (*session)->agent_id, &cancel, env_id, network, ""}};
+  RunContext rc{
+      sid,  run_id,  cancel,
+      spec, allowed, tools::ToolContext{sid, (*session)->agent_id, &cancel, env_id, network, ""}};
 
   // Tool calls left without a result by a restart: one still waiting for (or refused by) the
   // user carries on; one that may have started gets an error result, never a silent re-run.
@@ -207,26 +215,33 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
   for (const auto& use : st.dangling_tool_uses) {
     llm::ToolCall call;
     const auto& p = use.payload;
-    if (const auto* v = p.if_contains("tool_call_id"); v && v->is_string()) call.id = v->get_string();
-    if (const auto* v = p.if_contains("tool_name"); v && v->is_string()) call.name = v->get_string();
-    if (const auto* v = p.if_contains("tool_arguments"); v && v->is_object()) call.arguments = v->get_object();
+    if (const auto* v = p.if_contains("tool_call_id"); v && v->is_string())
+      call.id = v->get_string();
+    if (const auto* v = p.if_contains("tool_name"); v && v->is_string())
+      call.name = v->get_string();
+    if (const auto* v = p.if_contains("tool_arguments"); v && v->is_object())
+      call.arguments = v->get_object();
     rc.use_events[call.id] = use.id;
     auto approval = st.approvals.find(call.id);
     std::optional<tools::ToolResult> result;
     if (use.type == "agent.custom_tool_use") {
       result = co_await AwaitCustomTool(rc, call, st.client_asked.count(call.id) > 0, use.seq);
       if (!result) co_return;
-    } else if (approval != st.approvals.end() && (!approval->second.allow || !*approval->second.allow)) {
+    } else if (approval != st.approvals.end() &&
+               (!approval->second.allow || !*approval->second.allow)) {
       result = co_await Dispatch(rc, call, &approval->second);
       if (!result) co_return;
-    } else if (!first || (approval == st.approvals.end() &&
-                          DecidePolicy(spec.permission_policy, call.name) != PolicyDecision::kAllow)) {
-      result = co_await Dispatch(rc, call, approval == st.approvals.end() ? nullptr : &approval->second);
+    } else if (!first ||
+               (approval == st.approvals.end() &&
+                DecidePolicy(spec.permission_policy, call.name) != PolicyDecision::kAllow)) {
+      result =
+          co_await Dispatch(rc, call, approval == st.approvals.end() ? nullptr : &approval->second);
       if (!result) co_return;
     } else {
-      result = tools::ToolResult{"the server restarted while this tool call was running; it may or may "
-                                 "not have completed and was not run again",
-                                 true};
+      result = tools::ToolResult{
+          "the server restarted while this tool call was running; it may or may "
+          "not have completed and was not run again",
+          true};
     }
     first = false;
     auto saved = co_await SaveToolResult(rc, call, std::move(*result));
@@ -289,10 +304,12 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
     llm::Request req;
     req.model = resolved->model_id;
     req.system = spec.instructions;
-    if (!st.extra_system.empty()) req.system += (req.system.empty() ? "" : "\n\n") + st.extra_system;
+    if (!st.extra_system.empty())
+      req.system += (req.system.empty() ? "" : "\n\n") + st.extra_system;
     req.messages = st.messages;
     for (tools::Tool* t : allowed) req.tools.push_back(t->spec());
-    for (const auto& t : spec.custom_tools) req.tools.push_back(llm::ToolSpec{t.name, t.description, t.input_schema});
+    for (const auto& t : spec.custom_tools)
+      req.tools.push_back(llm::ToolSpec{t.name, t.description, t.input_schema});
     req.thinking_level = st.thinking_level.empty() ? spec.thinking_level : st.thinking_level;
     req.max_tokens = options_.max_output_tokens;
 
@@ -303,13 +320,19 @@ Task<void> Runner::ExecuteRun(const std::string& sid, int64_t run_id, CancelToke
       handler.on_text = [this, &sid, &message_id](std::string_view t) {
         bus_.Publish(sid, DeltaFrame(sid, "agent.message.delta", t, message_id));
       };
-      handler.on_thinking = [this, &sid](std::string_view t) { bus_.Publish(sid, DeltaFrame(sid, "agent.thinking.delta", t)); };
+      handler.on_thinking = [this, &sid](std::string_view t) {
+        bus_.Publish(sid, DeltaFrame(sid, "agent.thinking.delta", t));
+      };
       // Deltas of a failed attempt are void: tell delta readers to drop what they have.
-      handler.on_retry = [this, &sid](int) { bus_.Publish(sid, DeltaFrame(sid, "agent.stream_reset", "")); };
+      handler.on_retry = [this, &sid](int) {
+        bus_.Publish(sid, DeltaFrame(sid, "agent.stream_reset", ""));
+      };
     }
     int64_t t0 = clock_.MonotonicNs();
-    auto resp = co_await llm::CompleteWithRetry(*resolved->provider, req, handler, &cancel, options_.retry);
-    llm_seconds_.With({resolved->provider_name}).Observe(static_cast<double>(clock_.MonotonicNs() - t0) / 1e9);
+    auto resp =
+        co_await llm::CompleteWithRetry(*resolved->provider, req, handler, &cancel, options_.retry);
+    llm_seconds_.With({resolved->provider_name})
+        .Observe(static_cast<double>(clock_.MonotonicNs() - t0) / 1e9);
     llm_calls_.With({resolved->provider_name, resp ? "ok" : resp.error().wire_code}).Inc();
     if (cancel.cancelled()) co_return;
     if (!resp) co_return co_await fail(resp.error().message, resp.error().wire_code);

@@ -35,7 +35,7 @@
 namespace pincer::engine {
 
 struct RunnerOptions {
-  int64_t max_steps = 50;         // model responses per turn
+  int64_t max_steps = 50;  // model responses per turn
   int64_t max_output_tokens = 8192;
   llm::RetryPolicy retry;
   std::chrono::milliseconds approval_timeout{0};  // 0 = wait for an answer indefinitely

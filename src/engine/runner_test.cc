@@ -46,7 +46,8 @@ class ScriptedProvider final : public llm::Provider {
     {
       std::lock_guard lock(mu_);
       requests_.push_back(req);
-      if (steps_.empty()) co_return Error(ErrorCode::kInvalidArgument, "provider_bad_request", "script exhausted");
+      if (steps_.empty())
+        co_return Error(ErrorCode::kInvalidArgument, "provider_bad_request", "script exhausted");
       step = std::move(steps_.front());
       steps_.pop_front();
     }
@@ -54,7 +55,8 @@ class ScriptedProvider final : public llm::Provider {
       CancelToken::Registration reg;
       if (cancel) reg = cancel->OnCancel([this] { release_.Notify(); });
       co_await release_.Wait(10s);
-      if (cancel && cancel->cancelled()) co_return Error(ErrorCode::kCancelled, "cancelled", cancel->reason());
+      if (cancel && cancel->cancelled())
+        co_return Error(ErrorCode::kCancelled, "cancelled", cancel->reason());
     }
     if (step.error) co_return *step.error;
     if (stream.on_text && !step.response->text.empty()) stream.on_text(step.response->text);
@@ -102,7 +104,8 @@ class RunnerTest : public ::testing::Test {
     audit_ = std::make_unique<AuditLog>(*store_, clock_);
     agents_ = std::make_unique<Agents>(*store_, *audit_, clock_);
     client_ = http::MakeHttpClient();
-    models_ = std::make_unique<llm::Registry>(*client_, [](const std::string&) { return std::nullopt; }, llm::LlmSettings{});
+    models_ = std::make_unique<llm::Registry>(
+        *client_, [](const std::string&) { return std::nullopt; }, llm::LlmSettings{});
     auto provider = std::make_unique<ScriptedProvider>();
     provider_ = provider.get();
     models_->Override("fake", std::move(provider));
@@ -112,7 +115,8 @@ class RunnerTest : public ::testing::Test {
     opts.retry.base_delay = 1ms;
     runner_ = std::make_unique<Runner>(*store_, bus_, *models_, tools_, llm::PriceTable::Default(),
                                        clock_, std::vector<Executor*>{&executor_}, metrics_, opts);
-    sessions_ = std::make_unique<Sessions>(*store_, *audit_, bus_, *runner_, *models_, clock_, metrics_);
+    sessions_ =
+        std::make_unique<Sessions>(*store_, *audit_, bus_, *runner_, *models_, clock_, metrics_);
   }
   void TearDown() override {
     sessions_.reset();
@@ -129,17 +133,17 @@ class RunnerTest : public ::testing::Test {
     return s->id;
   }
   Result<json::object> Post(const std::string& sid, std::string content) {
-    return SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"content", content}}, std::nullopt));
+    return SyncWait(
+        sessions_->PostEvent(ctx_, sid, json::object{{"content", content}}, std::nullopt));
   }
   // Waits (event-driven, via the bus) until the session reaches `status`.
-  bool WaitStatus(const std::string& sid, const std::string& status, std::unique_ptr<Subscription>& sub) {
+  bool WaitStatus(const std::string& sid, const std::string& status,
+                  std::unique_ptr<Subscription>& sub) {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
       if (sessions_->Get(sid)->status == status && runner_->active() == 0) return true;
       std::promise<void> woke;
-      executor_.Post([&] {
-        Spawn(Wait(sub.get(), &woke));
-      });
+      executor_.Post([&] { Spawn(Wait(sub.get(), &woke)); });
       woke.get_future().wait();
       for (const auto& f : sub->Drain()) {
         if (f->status == status && sessions_->Get(sid)->status == status) {
@@ -155,7 +159,9 @@ class RunnerTest : public ::testing::Test {
     co_await sub->signal().Wait(200ms);
     woke->set_value();
   }
-  std::vector<domain::Event> Events(const std::string& sid) { return *sessions_->Events(sid, 0, 0); }
+  std::vector<domain::Event> Events(const std::string& sid) {
+    return *sessions_->Events(sid, 0, 0);
+  }
   static std::vector<std::string> Types(const std::vector<domain::Event>& events) {
     std::vector<std::string> out;
     for (const auto& e : events) out.push_back(e.type);
@@ -194,8 +200,9 @@ TEST_F(RunnerTest, RunsAToolCallingTurnAndRollsUpUsage) {
   EXPECT_EQ(posted->at("session_status").as_string(), "starting");
   ASSERT_TRUE(WaitStatus(sid, "idle", sub));
   auto events = Events(sid);
-  EXPECT_EQ(Types(events), (std::vector<std::string>{"user.message", "session.status_running", "agent.tool_use",
-                                                     "agent.tool_result", "agent.message", "session.status_idle"}));
+  EXPECT_EQ(Types(events), (std::vector<std::string>{"user.message", "session.status_running",
+                                                     "agent.tool_use", "agent.tool_result",
+                                                     "agent.message", "session.status_idle"}));
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].seq, static_cast<int64_t>(i + 1));
   EXPECT_EQ(events[3].payload.at("content").as_string(), "pong");
   auto s = *sessions_->Get(sid);
@@ -230,7 +237,8 @@ TEST_F(RunnerTest, QueuedMessagesDrainInOrder) {
   std::vector<std::string> users, answers;
   for (const auto& e : Events(sid)) {
     if (e.type == "user.message") users.push_back(std::string(e.payload.at("content").as_string()));
-    if (e.type == "agent.message") answers.push_back(std::string(e.payload.at("content").as_string()));
+    if (e.type == "agent.message")
+      answers.push_back(std::string(e.payload.at("content").as_string()));
   }
   EXPECT_EQ(users, (std::vector<std::string>{"one", "two", "three"}));
   EXPECT_EQ(answers, (std::vector<std::string>{"first", "second", "third"}));
@@ -278,7 +286,10 @@ TEST_F(RunnerTest, StepCapFailsTheTurnAndFailedIsNotTerminal) {
 TEST_F(RunnerTest, ProviderErrorsFailTheSessionWithTheMessage) {
   std::string sid = NewSession();
   auto sub = bus_.Subscribe(sid, false);
-  provider_->Push({std::nullopt, Error(ErrorCode::kUnauthenticated, "provider_auth", "fake rejected the key (check FAKE_API_KEY)"), false});
+  provider_->Push({std::nullopt,
+                   Error(ErrorCode::kUnauthenticated, "provider_auth",
+                         "fake rejected the key (check FAKE_API_KEY)"),
+                   false});
   ASSERT_TRUE(Post(sid, "hi").has_value());
   ASSERT_TRUE(WaitStatus(sid, "failed", sub));
   EXPECT_EQ(sessions_->Get(sid)->error, "fake rejected the key (check FAKE_API_KEY)");
@@ -288,38 +299,46 @@ TEST_F(RunnerTest, ProviderErrorsFailTheSessionWithTheMessage) {
 TEST_F(RunnerTest, RecoveryAnswersInterruptedToolsAndFinishesTheTurn) {
   std::string sid = NewSession();
   // Simulate a crash: the log ends with a tool call that never got its result.
-  ASSERT_TRUE(store_->WriteSync([&](store::Writer& w) -> Result<void> {
-                ASSIGN_OR_RETURN(auto got, w.GetSession(sid));
-                domain::Session s = *got;
-                s.status = "running";
-                s.run_id = 1;
-                RETURN_IF_ERROR(EmitEvent(w, bus_, s, UserMessageEvent(json::object{{"content", "x"}}, 1)));
-                llm::Response r;
-                r.tool_calls.push_back({"call_9", "test_sleep", json::object{{"ms", 1}}, ""});
-                for (auto& e : StepEvents(r, {}, "fake/m", 1, 2)) RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
-                return w.UpdateSession(s);
-              }).has_value());
+  ASSERT_TRUE(store_
+                  ->WriteSync([&](store::Writer& w) -> Result<void> {
+                    ASSIGN_OR_RETURN(auto got, w.GetSession(sid));
+                    domain::Session s = *got;
+                    s.status = "running";
+                    s.run_id = 1;
+                    RETURN_IF_ERROR(
+                        EmitEvent(w, bus_, s, UserMessageEvent(json::object{{"content", "x"}}, 1)));
+                    llm::Response r;
+                    r.tool_calls.push_back({"call_9", "test_sleep", json::object{{"ms", 1}}, ""});
+                    for (auto& e : StepEvents(r, {}, "fake/m", 1, 2))
+                      RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+                    return w.UpdateSession(s);
+                  })
+                  .has_value());
   auto sub = bus_.Subscribe(sid, false);
   provider_->Push(Text("resumed"));
   ASSERT_TRUE(runner_->Recover().has_value());
   ASSERT_TRUE(WaitStatus(sid, "idle", sub));
   auto events = Events(sid);
-  EXPECT_EQ(Types(events), (std::vector<std::string>{"user.message", "agent.tool_use", "agent.tool_result",
-                                                     "agent.message", "session.status_idle"}));
+  EXPECT_EQ(Types(events),
+            (std::vector<std::string>{"user.message", "agent.tool_use", "agent.tool_result",
+                                      "agent.message", "session.status_idle"}));
   EXPECT_TRUE(events[2].payload.at("is_error").as_bool());
-  EXPECT_NE(std::string(events[2].payload.at("content").as_string()).find("restarted"), std::string::npos);
+  EXPECT_NE(std::string(events[2].payload.at("content").as_string()).find("restarted"),
+            std::string::npos);
   // The provider saw the error result; the tool itself never ran again.
   ASSERT_EQ(provider_->requests().size(), 1u);
   EXPECT_TRUE(provider_->requests()[0].messages.back().is_error);
 }
 
 // Waits (via the bus) for an approval request and returns its approval id.
-std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid);
-std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid,
-                                          const std::string& type);
+std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub,
+                            const std::string& sid);
+std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscription>& sub,
+                                          const std::string& sid, const std::string& type);
 
 TEST_F(RunnerTest, DenyPolicyRefusesTheToolWithoutRunningIt) {
-  std::string sid = NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_echo"]}})");
+  std::string sid =
+      NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_echo"]}})");
   auto sub = bus_.Subscribe(sid, false);
   provider_->Push(ToolCall("test_echo", {{"text", "should not run"}}));
   provider_->Push(Text("ok"));
@@ -328,7 +347,8 @@ TEST_F(RunnerTest, DenyPolicyRefusesTheToolWithoutRunningIt) {
   auto events = Events(sid);
   ASSERT_EQ(events[3].type, "agent.tool_result");
   EXPECT_TRUE(events[3].payload.at("is_error").as_bool());
-  EXPECT_NE(std::string(events[3].payload.at("content").as_string()).find("permission policy"), std::string::npos);
+  EXPECT_NE(std::string(events[3].payload.at("content").as_string()).find("permission policy"),
+            std::string::npos);
 }
 
 TEST_F(RunnerTest, AskPolicyParksTheTurnUntilAnswered) {
@@ -340,11 +360,21 @@ TEST_F(RunnerTest, AskPolicyParksTheTurnUntilAnswered) {
   ASSERT_TRUE(Post(sid, "go").has_value());
 
   std::string first = WaitForApproval(*this, sub, sid);
-  auto unknown = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", "apv_nope"}, {"result", "allow"}}, std::nullopt));
+  auto unknown = SyncWait(sessions_->PostEvent(
+      ctx_, sid,
+      json::object{
+          {"type", "user.tool_confirmation"}, {"toolUseId", "apv_nope"}, {"result", "allow"}},
+      std::nullopt));
   EXPECT_EQ(unknown.error().wire_code, "approval_not_found");
-  auto ok = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", first}, {"result", "allow"}}, std::nullopt));
+  auto ok = SyncWait(sessions_->PostEvent(
+      ctx_, sid,
+      json::object{{"type", "user.tool_confirmation"}, {"toolUseId", first}, {"result", "allow"}},
+      std::nullopt));
   ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
-  auto twice = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", first}, {"result", "deny"}}, std::nullopt));
+  auto twice = SyncWait(sessions_->PostEvent(
+      ctx_, sid,
+      json::object{{"type", "user.tool_confirmation"}, {"toolUseId", first}, {"result", "deny"}},
+      std::nullopt));
   EXPECT_EQ(twice.error().wire_code, "approval_already_answered");
 
   // The second call waits too; restart the server meanwhile: the ask survives.
@@ -355,17 +385,24 @@ TEST_F(RunnerTest, AskPolicyParksTheTurnUntilAnswered) {
   sub = bus_.Subscribe(sid, false);
   provider_->Push(Text("done"));
   ASSERT_TRUE(runner_->Recover().has_value());
-  auto denied = SyncWait(sessions_->PostEvent(ctx_, sid, json::object{{"type", "user.tool_confirmation"}, {"toolUseId", second}, {"result", "deny"}, {"denyMessage", "not that"}}, std::nullopt));
+  auto denied = SyncWait(sessions_->PostEvent(ctx_, sid,
+                                              json::object{{"type", "user.tool_confirmation"},
+                                                           {"toolUseId", second},
+                                                           {"result", "deny"},
+                                                           {"denyMessage", "not that"}},
+                                              std::nullopt));
   ASSERT_TRUE(denied.has_value()) << denied.error().ToString();
   ASSERT_TRUE(WaitStatus(sid, "idle", sub));
   std::vector<std::string> results;
   for (const auto& e : Events(sid)) {
-    if (e.type == "agent.tool_result") results.push_back(std::string(e.payload.at("content").as_string()));
+    if (e.type == "agent.tool_result")
+      results.push_back(std::string(e.payload.at("content").as_string()));
   }
   EXPECT_EQ(results, (std::vector<std::string>{"approved output", "denied by the user: not that"}));
 }
 
-std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid) {
+std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub,
+                            const std::string& sid) {
   for (int i = 0; i < 200; ++i) {
     auto log = *t.SessionsService()->Events(sid, 0, 0);
     for (const auto& e : log) {
@@ -373,23 +410,27 @@ std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub, c
       bool answered = false;
       auto later = *t.SessionsService()->Events(sid, e.seq, 0);
       for (const auto& a : later) {
-        if (a.type == "user.tool_confirmation" && a.payload.at("approval_id").as_string() == e.id) answered = true;
+        if (a.type == "user.tool_confirmation" && a.payload.at("approval_id").as_string() == e.id)
+          answered = true;
       }
       if (!answered) return e.id;
     }
     std::promise<void> woke;
-    t.ExecutorForTest().Post([&] { Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
-                          co_await s->signal().Wait(std::chrono::milliseconds(100));
-                          w->set_value();
-                        }(sub.get(), &woke)); });
+    t.ExecutorForTest().Post([&] {
+      Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
+        co_await s->signal().Wait(std::chrono::milliseconds(100));
+        w->set_value();
+      }(sub.get(), &woke));
+    });
     woke.get_future().wait();
     sub->Drain();
   }
   std::string types;
   auto log = *t.SessionsService()->Events(sid, 0, 0);
   for (const auto& e : log) types += e.type + " ";
-  ADD_FAILURE() << "no pending approval; log: " << types << " status " << t.SessionsService()->Get(sid)->status
-                << " error " << t.SessionsService()->Get(sid)->error.value_or("");
+  ADD_FAILURE() << "no pending approval; log: " << types << " status "
+                << t.SessionsService()->Get(sid)->status << " error "
+                << t.SessionsService()->Get(sid)->error.value_or("");
   return "";
 }
 
@@ -397,7 +438,8 @@ TEST_F(RunnerTest, CustomToolsWaitForTheClientsResultAcrossARestart) {
   domain::AgentSpec spec;
   spec.model = "fake/m";
   spec.tools = {domain::kNoBuiltinTools};
-  spec.custom_tools.push_back({"get_weather", "Weather for a city", json::object{{"type", "object"}}});
+  spec.custom_tools.push_back(
+      {"get_weather", "Weather for a city", json::object{{"type", "object"}}});
   auto agent = SyncWait(agents_->CreateSpec(ctx_, spec));
   ASSERT_TRUE(agent.has_value());
   auto created = SyncWait(sessions_->Create(ctx_, json::object{{"agentId", agent->id}}));
@@ -413,8 +455,9 @@ TEST_F(RunnerTest, CustomToolsWaitForTheClientsResultAcrossARestart) {
   ASSERT_TRUE(asked.has_value());
   std::string use_id(asked->payload.at("event_ids").as_array()[0].as_string());
   auto log = Events(sid);
-  EXPECT_EQ(Types(log), (std::vector<std::string>{"user.message", "session.status_running", "agent.custom_tool_use",
-                                                  "session.requires_action"}));
+  EXPECT_EQ(Types(log),
+            (std::vector<std::string>{"user.message", "session.status_running",
+                                      "agent.custom_tool_use", "session.requires_action"}));
   EXPECT_EQ(log[2].id, use_id);
   EXPECT_TRUE(sessions_->AwaitingClient(*sessions_->Get(sid)));
   auto reqs = provider_->requests();
@@ -444,7 +487,8 @@ TEST_F(RunnerTest, CustomToolsWaitForTheClientsResultAcrossARestart) {
 }
 
 TEST_F(RunnerTest, ToolUseEventsCarryTheEvaluatedPermission) {
-  std::string sid = NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_fail"]}})");
+  std::string sid =
+      NewSession(R"({"model":"fake/m","permissionPolicy":{"type":"deny","tools":["test_fail"]}})");
   auto sub = bus_.Subscribe(sid, false);
   llm::Response two;
   two.tool_calls.push_back({"a", "test_echo", json::object{{"text", "x"}}, ""});
@@ -462,7 +506,8 @@ TEST_F(RunnerTest, ToolUseEventsCarryTheEvaluatedPermission) {
       ids[name] = e.id;
     }
     if (e.type == "agent.tool_result") {
-      result_uses[std::string(e.payload.at("tool_name").as_string())] = std::string(e.payload.at("tool_use_event_id").as_string());
+      result_uses[std::string(e.payload.at("tool_name").as_string())] =
+          std::string(e.payload.at("tool_use_event_id").as_string());
     }
   }
   EXPECT_EQ(perms["test_echo"], "allow");
@@ -471,18 +516,20 @@ TEST_F(RunnerTest, ToolUseEventsCarryTheEvaluatedPermission) {
 }
 
 // Waits (woken by the bus) for the first event of `type` in the session's log.
-std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscription>& sub, const std::string& sid,
-                                          const std::string& type) {
+std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscription>& sub,
+                                          const std::string& sid, const std::string& type) {
   for (int i = 0; i < 200; ++i) {
     auto log = *t.SessionsService()->Events(sid, 0, 0);
     for (const auto& e : log) {
       if (e.type == type) return e;
     }
     std::promise<void> woke;
-    t.ExecutorForTest().Post([&] { Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
-                          co_await s->signal().Wait(std::chrono::milliseconds(100));
-                          w->set_value();
-                        }(sub.get(), &woke)); });
+    t.ExecutorForTest().Post([&] {
+      Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
+        co_await s->signal().Wait(std::chrono::milliseconds(100));
+        w->set_value();
+      }(sub.get(), &woke));
+    });
     woke.get_future().wait();
     sub->Drain();
   }

@@ -37,9 +37,15 @@ void Runner::AnnotateToolUses(RunContext& rc, std::vector<domain::Event>& events
       continue;
     }
     switch (DecidePolicy(rc.spec.permission_policy, name)) {
-      case PolicyDecision::kAllow: e.payload["evaluated_permission"] = "allow"; break;
-      case PolicyDecision::kDeny: e.payload["evaluated_permission"] = "deny"; break;
-      case PolicyDecision::kAsk: e.payload["evaluated_permission"] = "ask"; break;
+      case PolicyDecision::kAllow:
+        e.payload["evaluated_permission"] = "allow";
+        break;
+      case PolicyDecision::kDeny:
+        e.payload["evaluated_permission"] = "deny";
+        break;
+      case PolicyDecision::kAsk:
+        e.payload["evaluated_permission"] = "ask";
+        break;
     }
   }
 }
@@ -55,12 +61,16 @@ Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const ll
     std::string names;
     for (tools::Tool* t : rc.allowed) names += (names.empty() ? "" : ", ") + t->spec().name;
     tool_calls_.With({"unknown", "error"}).Inc();
-    co_return tools::ToolResult{"unknown tool \"" + call.name + "\" (available: " + (names.empty() ? "none" : names) + ")", true};
+    co_return tools::ToolResult{
+        "unknown tool \"" + call.name + "\" (available: " + (names.empty() ? "none" : names) + ")",
+        true};
   }
   PolicyDecision decision = DecidePolicy(rc.spec.permission_policy, call.name);
   if (decision == PolicyDecision::kDeny) {
     tool_calls_.With({call.name, "denied"}).Inc();
-    co_return tools::ToolResult{"denied: the agent's permission policy does not allow the \"" + call.name + "\" tool", true};
+    co_return tools::ToolResult{
+        "denied: the agent's permission policy does not allow the \"" + call.name + "\" tool",
+        true};
   }
   if (decision == PolicyDecision::kAsk) {
     std::string approval_id;
@@ -79,7 +89,8 @@ Task<std::optional<tools::ToolResult>> Runner::Dispatch(RunContext& rc, const ll
           if (use_seq) {
             ASSIGN_OR_RETURN(auto since, w.ListEvents(rc.sid, *use_seq, 0));
             for (const auto& e : since) {
-              if (e.type == "user.tool_confirmation" && Str(e.payload, "tool_use_id") == use->second) {
+              if (e.type == "user.tool_confirmation" &&
+                  Str(e.payload, "tool_use_id") == use->second) {
                 early = e.payload;
                 return Ok();
               }
@@ -128,16 +139,18 @@ Task<std::optional<std::pair<bool, std::string>>> Runner::AwaitApproval(RunConte
   on_timeout.type = "user.tool_confirmation";
   on_timeout.payload["approval_id"] = approval_id;
   on_timeout.payload["result"] = "deny";
-  on_timeout.payload["deny_message"] = "no answer within " + std::to_string(options_.approval_timeout.count()) +
+  on_timeout.payload["deny_message"] = "no answer within " +
+                                       std::to_string(options_.approval_timeout.count()) +
                                        " ms (PINCER_APPROVAL_TIMEOUT_MS)";
   on_timeout.payload["timed_out"] = true;
-  auto answer = co_await AwaitAnswer(rc, approval_id, request_seq, "user.tool_confirmation", "approval_id",
-                                     std::move(on_timeout));
+  auto answer = co_await AwaitAnswer(rc, approval_id, request_seq, "user.tool_confirmation",
+                                     "approval_id", std::move(on_timeout));
   if (!answer) co_return std::nullopt;
   co_return std::make_pair(Str(*answer, "result") == "allow", Str(*answer, "deny_message"));
 }
 
-Task<std::optional<tools::ToolResult>> Runner::AwaitCustomTool(RunContext& rc, const llm::ToolCall& call,
+Task<std::optional<tools::ToolResult>> Runner::AwaitCustomTool(RunContext& rc,
+                                                               const llm::ToolCall& call,
                                                                bool asked, int64_t after_seq) {
   std::string use_id = rc.use_events.count(call.id) ? rc.use_events[call.id] : std::string();
   if (use_id.empty()) co_return tools::ToolResult{"custom tool call without its event", true};
@@ -161,23 +174,26 @@ Task<std::optional<tools::ToolResult>> Runner::AwaitCustomTool(RunContext& rc, c
   on_timeout.payload["custom_tool_use_id"] = use_id;
   on_timeout.payload["tool_call_id"] = call.id;
   on_timeout.payload["content"] = "no result from the client within " +
-                                  std::to_string(options_.approval_timeout.count()) + " ms (PINCER_APPROVAL_TIMEOUT_MS)";
+                                  std::to_string(options_.approval_timeout.count()) +
+                                  " ms (PINCER_APPROVAL_TIMEOUT_MS)";
   on_timeout.payload["is_error"] = true;
   on_timeout.payload["timed_out"] = true;
-  auto answer = co_await AwaitAnswer(rc, use_id, after_seq, "user.custom_tool_result", "custom_tool_use_id",
-                                     std::move(on_timeout));
+  auto answer = co_await AwaitAnswer(rc, use_id, after_seq, "user.custom_tool_result",
+                                     "custom_tool_use_id", std::move(on_timeout));
   if (!answer) co_return std::nullopt;
   const auto* err = answer->if_contains("is_error");
   tool_calls_.With({"custom", err && err->is_bool() && err->get_bool() ? "error" : "ok"}).Inc();
   co_return tools::ToolResult{Str(*answer, "content"), err && err->is_bool() && err->get_bool()};
 }
 
-Task<std::optional<json::object>> Runner::AwaitAnswer(RunContext& rc, std::string key, int64_t after_seq,
-                                                      std::string type, std::string field,
-                                                      domain::Event on_timeout) {
+Task<std::optional<json::object>> Runner::AwaitAnswer(RunContext& rc, std::string key,
+                                                      int64_t after_seq, std::string type,
+                                                      std::string field, domain::Event on_timeout) {
   auto signal = approvals_.Get(key);
   auto reg = rc.cancel.OnCancel([signal] { signal->Notify(); });
-  int64_t deadline = options_.approval_timeout.count() > 0 ? clock_.NowMs() + options_.approval_timeout.count() : 0;
+  int64_t deadline = options_.approval_timeout.count() > 0
+                         ? clock_.NowMs() + options_.approval_timeout.count()
+                         : 0;
   std::optional<json::object> answer;
   for (;;) {
     auto events = store_.Read()->ListEvents(rc.sid, after_seq, 0);
@@ -211,11 +227,13 @@ Task<std::optional<json::object>> Runner::AwaitAnswer(RunContext& rc, std::strin
 
 Task<std::optional<llm::Message>> Runner::SaveToolResult(RunContext& rc, const llm::ToolCall& call,
                                                          tools::ToolResult result) {
-  std::string content = result.content.empty() ? "(no output)" : TruncateToolOutput(std::move(result.content));
+  std::string content =
+      result.content.empty() ? "(no output)" : TruncateToolOutput(std::move(result.content));
   auto saved = co_await store_.Write([&](Writer& w) -> Result<void> {
     ASSIGN_OR_RETURN(auto s, CurrentRun(w, rc.sid, rc.run_id));
     domain::Event e = ToolResultEvent(call.name, call.id, content, result.is_error, clock_.NowMs());
-    if (auto use = rc.use_events.find(call.id); use != rc.use_events.end()) e.payload["tool_use_event_id"] = use->second;
+    if (auto use = rc.use_events.find(call.id); use != rc.use_events.end())
+      e.payload["tool_use_event_id"] = use->second;
     if (IsCustom(rc.spec, call.name)) e.payload["custom"] = true;
     RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
     return w.UpdateSession(s);

@@ -14,7 +14,8 @@ Result<void> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session
   frame->seq = event.seq;
   frame->data = ToJson(domain::EventToJson(event));
   if (event.type.rfind("session.status_", 0) == 0) frame->status = event.type.substr(15);
-  w.OnCommit([&bus, sid = session.id, frame = FramePtr(std::move(frame))] { bus.Publish(sid, frame); });
+  w.OnCommit(
+      [&bus, sid = session.id, frame = FramePtr(std::move(frame))] { bus.Publish(sid, frame); });
   return Ok();
 }
 
@@ -36,7 +37,8 @@ domain::Event UserMessageEvent(const json::object& payload, int64_t now) {
   domain::Event e;
   e.type = et::kUserMessage;
   e.created_at = now;
-  if (const auto* id = payload.if_contains("_event_id"); id && id->is_string()) e.id = id->get_string();
+  if (const auto* id = payload.if_contains("_event_id"); id && id->is_string())
+    e.id = id->get_string();
   for (const char* k : {"content", "content_blocks", "model", "thinking_level"}) {
     if (const auto* v = payload.if_contains(k)) e.payload[k] = *v;
   }
@@ -144,8 +146,11 @@ FramePtr TransientStatusFrame(const std::string& session_id, const std::string& 
   auto f = std::make_shared<Frame>();
   f->event = "session.status_" + status;
   f->status = status;
-  json::object o{{"session_id", session_id}, {"type", f->event}, {"status", status},
-                 {"created_at", now}, {"ts", now}};
+  json::object o{{"session_id", session_id},
+                 {"type", f->event},
+                 {"status", status},
+                 {"created_at", now},
+                 {"ts", now}};
   f->data = ToJson(o);
   return f;
 }

@@ -23,7 +23,8 @@ Result<json::object> ParseUserMessage(const json::object& body) {
   domain::FieldErrors errors;
   domain::Checker c(body, errors);
   json::object payload;
-  if (auto content = c.String("content", 1, 1 << 20, /*required=*/true)) payload["content"] = *content;
+  if (auto content = c.String("content", 1, 1 << 20, /*required=*/true))
+    payload["content"] = *content;
   if (!c.IsNull("model")) {
     if (auto model = c.String("model", 1, 256)) payload["model"] = *model;
   }
@@ -39,7 +40,12 @@ Result<json::object> ParseUserMessage(const json::object& body) {
 Sessions::Sessions(store::Store& store, AuditLog& audit, EventBus& bus, Runner& runner,
                    llm::Registry& models, Clock& clock, metrics::Registry& metrics,
                    sandbox::SandboxPool* pool)
-    : store_(store), audit_(audit), bus_(bus), runner_(runner), models_(models), clock_(clock),
+    : store_(store),
+      audit_(audit),
+      bus_(bus),
+      runner_(runner),
+      models_(models),
+      clock_(clock),
       quota_rejections_(metrics.AddCounter("quota_rejections_total",
                                            "Turns refused by an agent quota.", {"kind"})),
       events_posted_(metrics.AddCounter("session_events_total", "User events posted.", {"type"})),
@@ -57,7 +63,8 @@ Task<Result<domain::Session>> Sessions::Create(const CallContext& ctx, const jso
     if (!c.IsNull("environmentId")) request.environment_id = c.String("environmentId", 1, 64);
     if (!c.IsNull("vaultId")) request.vault_id = c.String("vaultId", 1, 64);
   }
-  if (!errors.empty()) co_return co_await audit_.Reject(ctx, "session.create", "", errors.ToError());
+  if (!errors.empty())
+    co_return co_await audit_.Reject(ctx, "session.create", "", errors.ToError());
   co_return co_await CreateFrom(ctx, std::move(request), std::move(id), ephemeral);
 }
 
@@ -74,39 +81,45 @@ Task<Result<domain::Session>> Sessions::CreateFrom(const CallContext& ctx, Sessi
   s.ephemeral = ephemeral;
   s.created_at = clock_.NowMs();
   s.updated_at = s.created_at;
-  auto r = co_await audit_.Mutate(ctx, "session.create", s.id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
-    ASSIGN_OR_RETURN(auto agent, w.GetAgent(s.agent_id));
-    if (!agent) return AgentNotFound();
-    if (agent->archived_at) return Conflict("agent_archived", "archived agents cannot start new sessions");
-    s.agent_version = agent->version;
-    if (request.agent_version && *request.agent_version != agent->version) {
-      ASSIGN_OR_RETURN(auto pinned, w.GetAgentVersion(s.agent_id, *request.agent_version));
-      if (!pinned) {
-        return NotFound("agent_version_not_found", "agent " + s.agent_id + " has no version " +
-                                                       std::to_string(*request.agent_version));
-      }
-      s.agent_version = *request.agent_version;
-    }
-    if (s.environment_id) {
-      ASSIGN_OR_RETURN(auto env, w.GetEnvironment(*s.environment_id));
-      if (!env) return NotFound("environment_not_found", "environment " + *s.environment_id + " not found");
-      if (env->archived_at) {
-        return Conflict("environment_archived", "environment " + *s.environment_id + " is archived");
-      }
-    }
-    std::vector<std::string> vaults = s.vault_ids;
-    if (s.vault_id) vaults.push_back(*s.vault_id);
-    for (const auto& v : vaults) {
-      ASSIGN_OR_RETURN(auto vault, w.GetVault(v));
-      if (!vault) return NotFound("vault_not_found", "vault " + v + " not found");
-      if (vault->archived_at) return Conflict("vault_archived", "vault " + v + " is archived");
-    }
-    ASSIGN_OR_RETURN(auto existing, w.GetSession(s.id));
-    if (existing) return Conflict("session_exists", "session " + s.id + " already exists");
-    entry.metadata["agent_id"] = s.agent_id;
-    entry.metadata["environment_id"] = s.environment_id ? json::value(*s.environment_id) : json::value(nullptr);
-    return w.InsertSession(s);
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "session.create", s.id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
+        ASSIGN_OR_RETURN(auto agent, w.GetAgent(s.agent_id));
+        if (!agent) return AgentNotFound();
+        if (agent->archived_at)
+          return Conflict("agent_archived", "archived agents cannot start new sessions");
+        s.agent_version = agent->version;
+        if (request.agent_version && *request.agent_version != agent->version) {
+          ASSIGN_OR_RETURN(auto pinned, w.GetAgentVersion(s.agent_id, *request.agent_version));
+          if (!pinned) {
+            return NotFound("agent_version_not_found", "agent " + s.agent_id + " has no version " +
+                                                           std::to_string(*request.agent_version));
+          }
+          s.agent_version = *request.agent_version;
+        }
+        if (s.environment_id) {
+          ASSIGN_OR_RETURN(auto env, w.GetEnvironment(*s.environment_id));
+          if (!env)
+            return NotFound("environment_not_found",
+                            "environment " + *s.environment_id + " not found");
+          if (env->archived_at) {
+            return Conflict("environment_archived",
+                            "environment " + *s.environment_id + " is archived");
+          }
+        }
+        std::vector<std::string> vaults = s.vault_ids;
+        if (s.vault_id) vaults.push_back(*s.vault_id);
+        for (const auto& v : vaults) {
+          ASSIGN_OR_RETURN(auto vault, w.GetVault(v));
+          if (!vault) return NotFound("vault_not_found", "vault " + v + " not found");
+          if (vault->archived_at) return Conflict("vault_archived", "vault " + v + " is archived");
+        }
+        ASSIGN_OR_RETURN(auto existing, w.GetSession(s.id));
+        if (existing) return Conflict("session_exists", "session " + s.id + " already exists");
+        entry.metadata["agent_id"] = s.agent_id;
+        entry.metadata["environment_id"] =
+            s.environment_id ? json::value(*s.environment_id) : json::value(nullptr);
+        return w.InsertSession(s);
+      });
   if (!r) co_return std::move(r).error();
   co_return s;
 }
@@ -138,7 +151,9 @@ Task<Result<std::string>> Sessions::Logs(std::string id, int tail) {
   CO_ASSIGN_OR_RETURN(auto s, store_.Read()->GetSession(id));
   if (!s) co_return SessionNotFound();
   auto a = pool_ ? pool_->Attached(id) : std::nullopt;
-  if (!a) co_return Error(ErrorCode::kInternal, "no_active_container", "session " + id + " has no running sandbox");
+  if (!a)
+    co_return Error(ErrorCode::kInternal, "no_active_container",
+                    "session " + id + " has no running sandbox");
   co_return co_await pool_->runtime().Logs(a->info.id, tail);
 }
 
@@ -152,13 +167,16 @@ Task<Result<void>> Sessions::Warm(std::string agent_id) {
 }
 
 Task<Result<void>> Sessions::Delete(const CallContext& ctx, std::string id) {
-  auto r = co_await audit_.Mutate(ctx, "session.delete", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(bool deleted, w.DeleteSession(id));
-    if (!deleted) return SessionNotFound();
-    // Live streams of this session end with a final frame.
-    w.OnCommit([this, id, now = clock_.NowMs()] { bus_.Publish(id, TransientStatusFrame(id, "deleted", now)); });
-    return Ok();
-  });
+  auto r = co_await audit_.Mutate(ctx, "session.delete", id,
+                                  [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+                                    ASSIGN_OR_RETURN(bool deleted, w.DeleteSession(id));
+                                    if (!deleted) return SessionNotFound();
+                                    // Live streams of this session end with a final frame.
+                                    w.OnCommit([this, id, now = clock_.NowMs()] {
+                                      bus_.Publish(id, TransientStatusFrame(id, "deleted", now));
+                                    });
+                                    return Ok();
+                                  });
   if (r) {
     runner_.Abort(id, "session deleted");
     if (pool_ != nullptr) {
@@ -175,7 +193,8 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
                                                std::optional<std::string> idempotency_key,
                                                bool reject_if_busy) {
   if (!body.is_object()) {
-    co_return InvalidArgument(std::string("body: expected a JSON object, got ") + domain::JsonKindName(body));
+    co_return InvalidArgument(std::string("body: expected a JSON object, got ") +
+                              domain::JsonKindName(body));
   }
   const json::object& o = body.get_object();
   std::string type = "user.message";
@@ -191,11 +210,13 @@ Task<Result<json::object>> Sessions::PostEvent(const CallContext& ctx, std::stri
   }
   if (type != "user.message") {
     co_return InvalidArgument(
-        "type: must be one of user.message, user.tool_confirmation, user.custom_tool_result, user.interrupt");
+        "type: must be one of user.message, user.tool_confirmation, user.custom_tool_result, "
+        "user.interrupt");
   }
   CO_ASSIGN_OR_RETURN(json::object payload, ParseUserMessage(o));
-  CO_ASSIGN_OR_RETURN(auto posted, co_await PostMessage(ctx, std::move(id), std::move(payload),
-                                                        std::move(idempotency_key), reject_if_busy));
+  CO_ASSIGN_OR_RETURN(auto posted,
+                      co_await PostMessage(ctx, std::move(id), std::move(payload),
+                                           std::move(idempotency_key), reject_if_busy));
   co_return json::object{{"session_id", posted.event.session_id},
                          {"session_status", posted.session_status},
                          {"queued", posted.queued}};
@@ -222,9 +243,12 @@ Task<Result<PostedEvent>> Sessions::PostMessage(const CallContext& ctx, std::str
         if (parsed && parsed->is_object()) {
           const auto& o = parsed->get_object();
           posted.event.session_id = id;
-          if (const auto* st = o.if_contains("session_status"); st && st->is_string()) posted.session_status = st->get_string();
-          if (const auto* q = o.if_contains("queued"); q && q->is_bool()) posted.queued = q->get_bool();
-          if (const auto* e = o.if_contains("event_id"); e && e->is_string()) posted.event.id = e->get_string();
+          if (const auto* st = o.if_contains("session_status"); st && st->is_string())
+            posted.session_status = st->get_string();
+          if (const auto* q = o.if_contains("queued"); q && q->is_bool())
+            posted.queued = q->get_bool();
+          if (const auto* e = o.if_contains("event_id"); e && e->is_string())
+            posted.event.id = e->get_string();
           posted.event.type = domain::event_type::kUserMessage;
           return Ok();
         }
@@ -253,15 +277,19 @@ Task<Result<PostedEvent>> Sessions::PostMessage(const CallContext& ctx, std::str
       s.run_id += 1;
       RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
       event.seq = s.next_seq - 1;
-      w.OnCommit([this, sid = s.id, now] { bus_.Publish(sid, TransientStatusFrame(sid, "starting", now)); });
+      w.OnCommit([this, sid = s.id, now] {
+        bus_.Publish(sid, TransientStatusFrame(sid, "starting", now));
+      });
       posted.session_status = "starting";
       started = true;
     }
     posted.event = std::move(event);
     RETURN_IF_ERROR(w.UpdateSession(s));
     if (idempotency_key) {
-      json::object reply{{"session_id", s.id}, {"session_status", posted.session_status},
-                         {"queued", posted.queued}, {"event_id", posted.event.id}};
+      json::object reply{{"session_id", s.id},
+                         {"session_status", posted.session_status},
+                         {"queued", posted.queued},
+                         {"event_id", posted.event.id}};
       RETURN_IF_ERROR(w.PutIdempotentReply(s.id, *idempotency_key, 200, ToJson(reply), now));
     }
     return Ok();
@@ -308,18 +336,20 @@ Task<Result<void>> Sessions::SeedHistory(std::string id, std::string system,
 }
 
 Task<Result<json::object>> Sessions::Cancel(const CallContext& ctx, std::string id) {
-  auto r = co_await audit_.Mutate(ctx, "session.cancel", id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
-    if (!got) return SessionNotFound();
-    domain::Session s = std::move(*got);
-    if (!s.in_flight()) return Conflict("session_not_running", "session " + id + " has no running turn");
-    ASSIGN_OR_RETURN(int64_t dropped, w.ClearQueue(id));
-    entry.metadata["queued_dropped"] = dropped;
-    s.status = "idle";
-    s.error.reset();
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, StatusEvent("idle", clock_.NowMs(), "cancelled")));
-    return w.UpdateSession(s);
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "session.cancel", id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+        if (!got) return SessionNotFound();
+        domain::Session s = std::move(*got);
+        if (!s.in_flight())
+          return Conflict("session_not_running", "session " + id + " has no running turn");
+        ASSIGN_OR_RETURN(int64_t dropped, w.ClearQueue(id));
+        entry.metadata["queued_dropped"] = dropped;
+        s.status = "idle";
+        s.error.reset();
+        RETURN_IF_ERROR(EmitEvent(w, bus_, s, StatusEvent("idle", clock_.NowMs(), "cancelled")));
+        return w.UpdateSession(s);
+      });
   if (!r) co_return std::move(r).error();
   runner_.Abort(id, "cancelled by the user");
   co_return json::object{{"session_id", id}, {"session_status", "idle"}, {"cancelled", true}};
@@ -329,8 +359,9 @@ Task<Result<json::object>> Sessions::Compact(const CallContext& ctx, std::string
   auto session = Get(id);
   if (!session) co_return co_await audit_.Reject(ctx, "session.compact", id, session.error());
   if (session->in_flight()) {
-    co_return co_await audit_.Reject(ctx, "session.compact", id,
-                                     Conflict("session_busy", "session " + id + " is running a turn"));
+    co_return co_await audit_.Reject(
+        ctx, "session.compact", id,
+        Conflict("session_busy", "session " + id + " is running a turn"));
   }
   auto agent = store_.Read()->GetAgentVersion(session->agent_id, session->agent_version);
   if (!agent) co_return agent.error();
@@ -342,14 +373,16 @@ Task<Result<json::object>> Sessions::Compact(const CallContext& ctx, std::string
   if (!st.messages.empty()) {
     auto resolved = models_.Resolve((*agent)->spec.model);
     if (!resolved) {
-      co_return co_await audit_.Reject(ctx, "session.compact", id,
-                                       Error(ErrorCode::kUnavailable, "compact_failed", resolved.error().message));
+      co_return co_await audit_.Reject(
+          ctx, "session.compact", id,
+          Error(ErrorCode::kUnavailable, "compact_failed", resolved.error().message));
     }
     llm::Request req;
     req.model = resolved->model_id;
-    req.system = "You summarise conversations between a user and an AI agent so the agent can "
-                 "continue without the full history. Keep every fact, decision, open task, file "
-                 "name and tool result that may matter later. Answer with the summary only.";
+    req.system =
+        "You summarise conversations between a user and an AI agent so the agent can "
+        "continue without the full history. Keep every fact, decision, open task, file "
+        "name and tool result that may matter later. Answer with the summary only.";
     req.messages = st.messages;
     llm::Message ask;
     ask.role = llm::Message::Role::kUser;
@@ -358,29 +391,31 @@ Task<Result<json::object>> Sessions::Compact(const CallContext& ctx, std::string
     llm::StreamHandler none;
     auto resp = co_await llm::CompleteWithRetry(*resolved->provider, req, none, nullptr, {});
     if (!resp) {
-      co_return co_await audit_.Reject(ctx, "session.compact", id,
-                                       Error(ErrorCode::kUnavailable, "compact_failed", resp.error().message));
+      co_return co_await audit_.Reject(
+          ctx, "session.compact", id,
+          Error(ErrorCode::kUnavailable, "compact_failed", resp.error().message));
     }
     summary = resp->text;
   }
   int64_t expected_next = session->next_seq;
   std::string status;
-  auto r = co_await audit_.Mutate(ctx, "session.compact", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
-    if (!got) return SessionNotFound();
-    domain::Session s = std::move(*got);
-    if (s.in_flight() || s.next_seq != expected_next) {
-      return Conflict("session_busy", "session " + id + " changed while compacting; retry");
-    }
-    domain::Event e;
-    e.type = "session.compaction";
-    e.created_at = clock_.NowMs();
-    e.payload["content"] = summary;
-    e.payload["events_before"] = expected_next - 1;
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
-    status = s.status;
-    return w.UpdateSession(s);
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "session.compact", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+        if (!got) return SessionNotFound();
+        domain::Session s = std::move(*got);
+        if (s.in_flight() || s.next_seq != expected_next) {
+          return Conflict("session_busy", "session " + id + " changed while compacting; retry");
+        }
+        domain::Event e;
+        e.type = "session.compaction";
+        e.created_at = clock_.NowMs();
+        e.payload["content"] = summary;
+        e.payload["events_before"] = expected_next - 1;
+        RETURN_IF_ERROR(EmitEvent(w, bus_, s, std::move(e)));
+        status = s.status;
+        return w.UpdateSession(s);
+      });
   if (!r) co_return std::move(r).error();
   co_return json::object{{"session_id", id}, {"session_status", status}, {"compacted", true}};
 }

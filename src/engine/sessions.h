@@ -80,7 +80,8 @@ class Sessions {
                                        bool reject_if_busy = false);
   // Posts a validated user.message payload {content, content_blocks?, model?,
   // thinking_level?, _event_id?} (see PostEvent for the semantics).
-  Task<Result<PostedEvent>> PostMessage(const CallContext& ctx, std::string id, json::object payload,
+  Task<Result<PostedEvent>> PostMessage(const CallContext& ctx, std::string id,
+                                        json::object payload,
                                         std::optional<std::string> idempotency_key,
                                         bool reject_if_busy);
   // Answers a tool confirmation request. `tool_use_id` is the approval id or the id of the

@@ -29,7 +29,8 @@ bool Answered(const std::vector<domain::Event>& after, const char* type, const c
 // turn may be running, but nothing waits for this answer any more.
 bool TurnEnded(const std::vector<domain::Event>& after) {
   for (const auto& e : after) {
-    if (e.type == domain::event_type::kStatusIdle || e.type == domain::event_type::kStatusFailed) return true;
+    if (e.type == domain::event_type::kStatusIdle || e.type == domain::event_type::kStatusFailed)
+      return true;
   }
   return false;
 }
@@ -44,7 +45,8 @@ Task<Result<json::object>> Sessions::ConfirmNative(std::string id, const json::o
   std::optional<std::string> deny_message;
   if (!c.IsNull("denyMessage")) deny_message = c.String("denyMessage", 0, 4096);
   if (!errors.empty()) co_return errors.ToError();
-  CO_ASSIGN_OR_RETURN(auto e, co_await Confirm(id, *tool_use, *result == "allow", deny_message.value_or("")));
+  CO_ASSIGN_OR_RETURN(
+      auto e, co_await Confirm(id, *tool_use, *result == "allow", deny_message.value_or("")));
   (void)e;
   co_return json::object{{"session_id", id}, {"confirmed", true}};
 }
@@ -54,7 +56,8 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
   domain::Event event;
   std::string approval;
   auto not_found = [&] {
-    return NotFound("approval_not_found", "no tool confirmation " + tool_use_id + " in session " + id);
+    return NotFound("approval_not_found",
+                    "no tool confirmation " + tool_use_id + " in session " + id);
   };
   auto r = co_await store_.Write([&](store::Writer& w) -> Result<void> {
     ASSIGN_OR_RETURN(auto got, w.GetSession(id));
@@ -67,7 +70,8 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
     if (after.front().type == domain::event_type::kAgentToolUse) {
       // Addressed by the tool_use event (Anthropic dialect): find the request that asked.
       for (const auto& e : after) {
-        if (e.type == "agent.tool_confirmation_request" && Str(e.payload, "tool_use_event_id") == tool_use_id) {
+        if (e.type == "agent.tool_confirmation_request" &&
+            Str(e.payload, "tool_use_event_id") == tool_use_id) {
           approval = e.id;
           break;
         }
@@ -84,11 +88,14 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
       return not_found();
     }
     if ((!approval.empty() && Answered(after, "user.tool_confirmation", "approval_id", approval)) ||
-        (approval != tool_use_id && Answered(after, "user.tool_confirmation", "tool_use_id", tool_use_id))) {
-      return Conflict("approval_already_answered", "tool confirmation " + tool_use_id + " was already answered");
+        (approval != tool_use_id &&
+         Answered(after, "user.tool_confirmation", "tool_use_id", tool_use_id))) {
+      return Conflict("approval_already_answered",
+                      "tool confirmation " + tool_use_id + " was already answered");
     }
     if (!s.in_flight() || TurnEnded(after)) {
-      return Conflict("session_not_running", "the turn that asked for " + tool_use_id + " is no longer running");
+      return Conflict("session_not_running",
+                      "the turn that asked for " + tool_use_id + " is no longer running");
     }
     event.type = "user.tool_confirmation";
     event.created_at = clock_.NowMs();
@@ -108,14 +115,16 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
   co_return event;
 }
 
-Task<Result<json::object>> Sessions::CustomToolResultNative(std::string id, const json::object& body) {
+Task<Result<json::object>> Sessions::CustomToolResultNative(std::string id,
+                                                            const json::object& body) {
   domain::FieldErrors errors;
   domain::Checker c(body, errors);
   auto use = c.String("customToolUseId", 1, 64, /*required=*/true);
   auto content = c.String("content", 0, 1 << 20);
   auto is_error = c.Bool("isError");
   if (!errors.empty()) co_return errors.ToError();
-  CO_ASSIGN_OR_RETURN(auto e, co_await CustomToolResult(id, *use, content.value_or(""), is_error.value_or(false), {}));
+  CO_ASSIGN_OR_RETURN(auto e, co_await CustomToolResult(id, *use, content.value_or(""),
+                                                        is_error.value_or(false), {}));
   co_return json::object{{"session_id", id}, {"event_id", e.id}, {"accepted", true}};
 }
 
@@ -133,13 +142,16 @@ Task<Result<domain::Event>> Sessions::CustomToolResult(std::string id, std::stri
       ASSIGN_OR_RETURN(after, w.ListEvents(id, *seq - 1, 0));
     }
     if (after.empty() || after.front().type != "agent.custom_tool_use") {
-      return NotFound("custom_tool_use_not_found", "no custom tool use " + use_id + " in session " + id);
+      return NotFound("custom_tool_use_not_found",
+                      "no custom tool use " + use_id + " in session " + id);
     }
     if (Answered(after, "user.custom_tool_result", "custom_tool_use_id", use_id)) {
-      return Conflict("custom_tool_use_already_answered", "custom tool use " + use_id + " was already answered");
+      return Conflict("custom_tool_use_already_answered",
+                      "custom tool use " + use_id + " was already answered");
     }
     if (!s.in_flight() || TurnEnded(after)) {
-      return Conflict("session_not_running", "the turn that called " + use_id + " is no longer running");
+      return Conflict("session_not_running",
+                      "the turn that called " + use_id + " is no longer running");
     }
     event.type = "user.custom_tool_result";
     event.created_at = clock_.NowMs();
@@ -163,29 +175,30 @@ Task<Result<domain::Event>> Sessions::CustomToolResult(std::string id, std::stri
 Task<Result<domain::Event>> Sessions::Interrupt(const CallContext& ctx, std::string id) {
   domain::Event event;
   bool was_running = false;
-  auto r = co_await audit_.Mutate(ctx, "session.interrupt", id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
-    if (!got) return SessionNotFound();
-    domain::Session s = std::move(*got);
-    if (s.archived_at) return Conflict("session_archived", "session " + id + " is archived");
-    int64_t now = clock_.NowMs();
-    event.type = "user.interrupt";
-    event.created_at = now;
-    event.id = NewId(domain::kEventIdPrefix);
-    event.session_id = id;
-    event.seq = s.next_seq;
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
-    was_running = s.in_flight();
-    entry.metadata["was_running"] = was_running;
-    if (was_running) {
-      ASSIGN_OR_RETURN(int64_t dropped, w.ClearQueue(id));
-      entry.metadata["queued_dropped"] = dropped;
-      s.status = "idle";
-      s.error.reset();
-      RETURN_IF_ERROR(EmitEvent(w, bus_, s, StatusEvent("idle", now, "interrupted")));
-    }
-    return w.UpdateSession(s);
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "session.interrupt", id, [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+        if (!got) return SessionNotFound();
+        domain::Session s = std::move(*got);
+        if (s.archived_at) return Conflict("session_archived", "session " + id + " is archived");
+        int64_t now = clock_.NowMs();
+        event.type = "user.interrupt";
+        event.created_at = now;
+        event.id = NewId(domain::kEventIdPrefix);
+        event.session_id = id;
+        event.seq = s.next_seq;
+        RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
+        was_running = s.in_flight();
+        entry.metadata["was_running"] = was_running;
+        if (was_running) {
+          ASSIGN_OR_RETURN(int64_t dropped, w.ClearQueue(id));
+          entry.metadata["queued_dropped"] = dropped;
+          s.status = "idle";
+          s.error.reset();
+          RETURN_IF_ERROR(EmitEvent(w, bus_, s, StatusEvent("idle", now, "interrupted")));
+        }
+        return w.UpdateSession(s);
+      });
   if (!r) co_return std::move(r).error();
   events_posted_.With({"user.interrupt"}).Inc();
   if (was_running) runner_.Abort(id, "interrupted by the user");
@@ -200,18 +213,19 @@ bool Sessions::AwaitingClient(const domain::Session& s) {
   return t == "agent.tool_confirmation_request" || t == "session.requires_action";
 }
 
-Task<Result<domain::Session>> Sessions::Modify(const CallContext& ctx, std::string id,
-                                               std::function<Result<void>(domain::Session&)> apply) {
+Task<Result<domain::Session>> Sessions::Modify(
+    const CallContext& ctx, std::string id, std::function<Result<void>(domain::Session&)> apply) {
   domain::Session result;
-  auto r = co_await audit_.Mutate(ctx, "session.update", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
-    if (!got) return SessionNotFound();
-    if (got->archived_at) return Conflict("session_archived", "session " + id + " is archived");
-    result = std::move(*got);
-    RETURN_IF_ERROR(apply(result));
-    result.updated_at = clock_.NowMs();
-    return w.UpdateSession(result);
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "session.update", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+        if (!got) return SessionNotFound();
+        if (got->archived_at) return Conflict("session_archived", "session " + id + " is archived");
+        result = std::move(*got);
+        RETURN_IF_ERROR(apply(result));
+        result.updated_at = clock_.NowMs();
+        return w.UpdateSession(result);
+      });
   if (!r) co_return std::move(r).error();
   Decorate(result);
   co_return result;
@@ -220,23 +234,24 @@ Task<Result<domain::Session>> Sessions::Modify(const CallContext& ctx, std::stri
 Task<Result<domain::Session>> Sessions::Archive(const CallContext& ctx, std::string id) {
   domain::Session result;
   bool was_running = false;
-  auto r = co_await audit_.Mutate(ctx, "session.archive", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetSession(id));
-    if (!got) return SessionNotFound();
-    result = std::move(*got);
-    if (result.archived_at) return Ok();
-    int64_t now = clock_.NowMs();
-    was_running = result.in_flight();
-    if (was_running) {
-      RETURN_IF_ERROR(w.ClearQueue(id));
-      result.status = "idle";
-      result.error.reset();
-      RETURN_IF_ERROR(EmitEvent(w, bus_, result, StatusEvent("idle", now, "archived")));
-    }
-    result.archived_at = now;
-    result.updated_at = now;
-    return w.UpdateSession(result);
-  });
+  auto r = co_await audit_.Mutate(
+      ctx, "session.archive", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetSession(id));
+        if (!got) return SessionNotFound();
+        result = std::move(*got);
+        if (result.archived_at) return Ok();
+        int64_t now = clock_.NowMs();
+        was_running = result.in_flight();
+        if (was_running) {
+          RETURN_IF_ERROR(w.ClearQueue(id));
+          result.status = "idle";
+          result.error.reset();
+          RETURN_IF_ERROR(EmitEvent(w, bus_, result, StatusEvent("idle", now, "archived")));
+        }
+        result.archived_at = now;
+        result.updated_at = now;
+        return w.UpdateSession(result);
+      });
   if (!r) co_return std::move(r).error();
   if (was_running) runner_.Abort(id, "session archived");
   Decorate(result);

@@ -50,7 +50,8 @@ Result<std::string> ReadOrCreateKeyFile(const std::string& path) {
   std::string tmp = path + ".tmp";
   fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+  bool ok =
+      ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     return Internal("cannot write " + path + ": " + std::strerror(errno));
@@ -77,9 +78,9 @@ Result<std::string> Vaults::LoadKey(const Config& config) {
 Task<Result<domain::Vault>> Vaults::Create(const CallContext& ctx, domain::Vault vault) {
   vault.id = NewId(domain::kVaultIdPrefix);
   vault.created_at = vault.updated_at = clock_.NowMs();
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "vault.create", vault.id, [&](store::Writer& w, AuditLog::Entry&) {
-    return w.PutVault(vault);
-  }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
+      ctx, "vault.create", vault.id,
+      [&](store::Writer& w, AuditLog::Entry&) { return w.PutVault(vault); }));
   co_return vault;
 }
 
@@ -96,58 +97,65 @@ Result<store::Page<domain::Vault>> Vaults::List(const store::PageRequest& page) 
 Task<Result<domain::Vault>> Vaults::Modify(const CallContext& ctx, std::string id,
                                            std::function<Result<void>(domain::Vault&)> apply) {
   domain::Vault result;
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "vault.update", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetVault(id));
-    if (!got) return VaultNotFound();
-    if (got->archived_at) return Conflict("vault_archived", "archived vaults cannot be updated");
-    result = std::move(*got);
-    RETURN_IF_ERROR(apply(result));
-    result.updated_at = clock_.NowMs();
-    return w.PutVault(result);
-  }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
+      ctx, "vault.update", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetVault(id));
+        if (!got) return VaultNotFound();
+        if (got->archived_at)
+          return Conflict("vault_archived", "archived vaults cannot be updated");
+        result = std::move(*got);
+        RETURN_IF_ERROR(apply(result));
+        result.updated_at = clock_.NowMs();
+        return w.PutVault(result);
+      }));
   co_return result;
 }
 
 Task<Result<domain::Vault>> Vaults::Archive(const CallContext& ctx, std::string id) {
   domain::Vault result;
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "vault.archive", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(auto got, w.GetVault(id));
-    if (!got) return VaultNotFound();
-    result = std::move(*got);
-    if (result.archived_at) return Ok();
-    result.archived_at = result.updated_at = clock_.NowMs();
-    return w.PutVault(result);
-  }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
+      ctx, "vault.archive", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(auto got, w.GetVault(id));
+        if (!got) return VaultNotFound();
+        result = std::move(*got);
+        if (result.archived_at) return Ok();
+        result.archived_at = result.updated_at = clock_.NowMs();
+        return w.PutVault(result);
+      }));
   co_return result;
 }
 
 Task<Result<void>> Vaults::Delete(const CallContext& ctx, std::string id) {
-  co_return co_await audit_.Mutate(ctx, "vault.delete", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(bool deleted, w.DeleteVault(id));
-    if (!deleted) return VaultNotFound();
-    return Ok();
-  });
+  co_return co_await audit_.Mutate(ctx, "vault.delete", id,
+                                   [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+                                     ASSIGN_OR_RETURN(bool deleted, w.DeleteVault(id));
+                                     if (!deleted) return VaultNotFound();
+                                     return Ok();
+                                   });
 }
 
 Task<Result<domain::Credential>> Vaults::AddCredential(const CallContext& ctx, std::string vault_id,
                                                        domain::Credential credential,
                                                        const json::value& auth) {
   auto split = domain::SplitCredentialAuth(auth, /*partial=*/false);
-  if (!split) co_return co_await audit_.Reject(ctx, "vault.credential.create", vault_id, split.error());
+  if (!split)
+    co_return co_await audit_.Reject(ctx, "vault.credential.create", vault_id, split.error());
   credential.id = NewId(domain::kCredentialIdPrefix);
   credential.vault_id = vault_id;
   credential.auth = std::move(split->public_part);
   credential.sealed = Seal(key_, ToJson(split->secret));
   credential.created_at = credential.updated_at = clock_.NowMs();
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "vault.credential.create", credential.id,
-                                            [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
-    ASSIGN_OR_RETURN(auto vault, w.GetVault(vault_id));
-    if (!vault) return VaultNotFound();
-    if (vault->archived_at) return Conflict("vault_archived", "archived vaults cannot take new credentials");
-    entry.metadata["vault_id"] = vault_id;
-    entry.metadata["type"] = credential.auth.at("type");
-    return w.PutCredential(credential);
-  }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
+      ctx, "vault.credential.create", credential.id,
+      [&](store::Writer& w, AuditLog::Entry& entry) -> Result<void> {
+        ASSIGN_OR_RETURN(auto vault, w.GetVault(vault_id));
+        if (!vault) return VaultNotFound();
+        if (vault->archived_at)
+          return Conflict("vault_archived", "archived vaults cannot take new credentials");
+        entry.metadata["vault_id"] = vault_id;
+        entry.metadata["type"] = credential.auth.at("type");
+        return w.PutCredential(credential);
+      }));
   co_return credential;
 }
 
@@ -172,46 +180,50 @@ Task<Result<domain::Credential>> Vaults::ModifyCredential(
     split = std::move(*s);
   }
   domain::Credential result;
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "vault.credential.update", id,
-                                            [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(result, RequireCredential(w, vault_id, id));
-    if (result.archived_at) return Conflict("credential_archived", "archived credentials cannot be updated");
-    RETURN_IF_ERROR(apply(result));
-    if (split) {
-      if (split->public_part.at("type") != result.auth.at("type")) {
-        return InvalidArgument("auth.type: cannot change a credential's type (create a new credential)");
-      }
-      ASSIGN_OR_RETURN(json::object secrets, Secrets(result));
-      for (const auto& kv : split->secret) secrets[kv.key()] = kv.value();
-      MergeAuth(result.auth, split->public_part);
-      result.sealed = Seal(key_, ToJson(secrets));
-    }
-    result.updated_at = clock_.NowMs();
-    return w.PutCredential(result);
-  }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
+      ctx, "vault.credential.update", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(result, RequireCredential(w, vault_id, id));
+        if (result.archived_at)
+          return Conflict("credential_archived", "archived credentials cannot be updated");
+        RETURN_IF_ERROR(apply(result));
+        if (split) {
+          if (split->public_part.at("type") != result.auth.at("type")) {
+            return InvalidArgument(
+                "auth.type: cannot change a credential's type (create a new credential)");
+          }
+          ASSIGN_OR_RETURN(json::object secrets, Secrets(result));
+          for (const auto& kv : split->secret) secrets[kv.key()] = kv.value();
+          MergeAuth(result.auth, split->public_part);
+          result.sealed = Seal(key_, ToJson(secrets));
+        }
+        result.updated_at = clock_.NowMs();
+        return w.PutCredential(result);
+      }));
   co_return result;
 }
 
-Task<Result<domain::Credential>> Vaults::ArchiveCredential(const CallContext& ctx, std::string vault_id,
-                                                           std::string id) {
+Task<Result<domain::Credential>> Vaults::ArchiveCredential(const CallContext& ctx,
+                                                           std::string vault_id, std::string id) {
   domain::Credential result;
-  CO_RETURN_IF_ERROR(co_await audit_.Mutate(ctx, "vault.credential.archive", id,
-                                            [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    ASSIGN_OR_RETURN(result, RequireCredential(w, vault_id, id));
-    if (result.archived_at) return Ok();
-    result.archived_at = result.updated_at = clock_.NowMs();
-    return w.PutCredential(result);
-  }));
+  CO_RETURN_IF_ERROR(co_await audit_.Mutate(
+      ctx, "vault.credential.archive", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+        ASSIGN_OR_RETURN(result, RequireCredential(w, vault_id, id));
+        if (result.archived_at) return Ok();
+        result.archived_at = result.updated_at = clock_.NowMs();
+        return w.PutCredential(result);
+      }));
   co_return result;
 }
 
-Task<Result<void>> Vaults::DeleteCredential(const CallContext& ctx, std::string vault_id, std::string id) {
-  co_return co_await audit_.Mutate(ctx, "vault.credential.delete", id, [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
-    RETURN_IF_ERROR(RequireCredential(w, vault_id, id));
-    ASSIGN_OR_RETURN(bool deleted, w.DeleteCredential(id));
-    if (!deleted) return CredentialNotFound();
-    return Ok();
-  });
+Task<Result<void>> Vaults::DeleteCredential(const CallContext& ctx, std::string vault_id,
+                                            std::string id) {
+  co_return co_await audit_.Mutate(ctx, "vault.credential.delete", id,
+                                   [&](store::Writer& w, AuditLog::Entry&) -> Result<void> {
+                                     RETURN_IF_ERROR(RequireCredential(w, vault_id, id));
+                                     ASSIGN_OR_RETURN(bool deleted, w.DeleteCredential(id));
+                                     if (!deleted) return CredentialNotFound();
+                                     return Ok();
+                                   });
 }
 
 Result<json::object> Vaults::Secrets(const domain::Credential& credential) const {

@@ -47,7 +47,8 @@ TEST_F(VaultsTest, SecretsAreSealedAtRestAndKeptAcrossPartialUpdates) {
   auto vault = SyncWait(vaults_->Create(ctx_, v));
   ASSERT_TRUE(vault) << vault.error().ToString();
   auto cred = SyncWait(vaults_->AddCredential(
-      ctx_, vault->id, {}, J(R"({"type":"static_bearer","mcp_server_url":"https://mcp.example/","token":"tok-123"})")));
+      ctx_, vault->id, {},
+      J(R"({"type":"static_bearer","mcp_server_url":"https://mcp.example/","token":"tok-123"})")));
   ASSERT_TRUE(cred) << cred.error().ToString();
   auto stored = vaults_->GetCredential(vault->id, cred->id);
   ASSERT_TRUE(stored);
@@ -71,7 +72,8 @@ TEST_F(VaultsTest, SecretsAreSealedAtRestAndKeptAcrossPartialUpdates) {
   audit_ = std::make_unique<AuditLog>(*store_, clock_);
   Config config;
   config.data_dir = dir_.string();
-  vaults_ = std::make_unique<Vaults>(*store_, *audit_, clock_, *Vaults::LoadKey(config));  // same key file
+  vaults_ = std::make_unique<Vaults>(*store_, *audit_, clock_,
+                                     *Vaults::LoadKey(config));  // same key file
 
   auto renamed = SyncWait(vaults_->ModifyCredential(
       ctx_, vault->id, cred->id,

@@ -41,7 +41,9 @@ using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
 
 // One pooled connection.
 struct Conn {
-  std::variant<std::unique_ptr<PlainStream>, std::unique_ptr<TlsStream>, std::unique_ptr<UnixStream>> stream;
+  std::variant<std::unique_ptr<PlainStream>, std::unique_ptr<TlsStream>,
+               std::unique_ptr<UnixStream>>
+      stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
 
@@ -82,7 +84,10 @@ class Client final : public HttpClient {
     if (!options_.ca_file.empty()) {
       error_code ec;
       ssl_.load_verify_file(options_.ca_file, ec);
-      if (ec) log::Error("http", "cannot load CA file").Field("file", options_.ca_file).Field("error", ec.message());
+      if (ec)
+        log::Error("http", "cannot load CA file")
+            .Field("file", options_.ca_file)
+            .Field("error", ec.message());
     }
     ssl_.set_verify_mode(ssl::verify_peer);
     // One thread: exchanges, timers and cancellations of a request never race each other.
@@ -102,11 +107,13 @@ class Client final : public HttpClient {
                                     CancelToken* cancel) override {
     auto url = ParseUrl(req.url);
     if (!url) co_return url.error();
-    if (cancel && cancel->cancelled()) co_return Failed("cancelled", cancel->reason(), ErrorCode::kCancelled);
+    if (cancel && cancel->cancelled())
+      co_return Failed("cancelled", cancel->reason(), ErrorCode::kCancelled);
     // Everything the exchange needs travels in one heap object: asio coroutines then take a
     // single pointer parameter (GCC 12 mishandles some by-value class parameters of
     // coroutines started from inside another coroutine's awaiter).
-    auto job = std::make_shared<Job>(Job{std::move(*url), std::move(req), std::move(sink), cancel, {}});
+    auto job =
+        std::make_shared<Job>(Job{std::move(*url), std::move(req), std::move(sink), cancel, {}});
     auto start = [this, job](UniqueFunction<void(Result<ClientResponse>)> done) {
       job->done = std::move(done);
       asio::co_spawn(ctx_, Run(job), asio::detached);
@@ -161,23 +168,30 @@ class Client final : public HttpClient {
     if (list.size() < options_.max_idle_per_origin) list.push_back(std::move(c));
   }
 
-  asio::awaitable<Result<std::unique_ptr<Conn>>> Connect(const Url* url, const std::string* unix_path) {
+  asio::awaitable<Result<std::unique_ptr<Conn>>> Connect(const Url* url,
+                                                         const std::string* unix_path) {
     const Url& u = *url;
     if (!unix_path->empty()) {
       if (unix_path->size() >= kMaxUnixPath) {
-        co_return Failed("connection_failed", "cannot connect to " + *unix_path + ": the path is longer than a unix socket allows (" +
-                                                  std::to_string(kMaxUnixPath - 1) + " bytes)");
+        co_return Failed("connection_failed",
+                         "cannot connect to " + *unix_path +
+                             ": the path is longer than a unix socket allows (" +
+                             std::to_string(kMaxUnixPath - 1) + " bytes)");
       }
       auto s = std::make_unique<UnixStream>(ctx_);
-      auto [uec] = co_await s->async_connect(asio::local::stream_protocol::endpoint(*unix_path), kTuple);
-      if (uec) co_return Failed("connection_failed", "cannot connect to " + *unix_path + ": " + uec.message());
+      auto [uec] =
+          co_await s->async_connect(asio::local::stream_protocol::endpoint(*unix_path), kTuple);
+      if (uec)
+        co_return Failed("connection_failed",
+                         "cannot connect to " + *unix_path + ": " + uec.message());
       auto conn = std::make_unique<Conn>();
       conn->stream = std::move(s);
       co_return conn;
     }
     tcp::resolver resolver(ctx_);
     auto [rec, results] = co_await resolver.async_resolve(u.host, u.port, kTuple);
-    if (rec) co_return Failed("connection_failed", "cannot resolve " + u.host + ": " + rec.message());
+    if (rec)
+      co_return Failed("connection_failed", "cannot resolve " + u.host + ": " + rec.message());
     auto conn = std::make_unique<Conn>();
     if (u.tls) {
       auto s = std::make_unique<TlsStream>(ctx_, ssl_);
@@ -186,14 +200,20 @@ class Client final : public HttpClient {
       }
       s->set_verify_callback(ssl::host_name_verification(u.host));
       auto [cec, ep] = co_await beast::get_lowest_layer(*s).async_connect(results, kTuple);
-      if (cec) co_return Failed("connection_failed", "cannot connect to " + u.host + ":" + u.port + ": " + cec.message());
+      if (cec)
+        co_return Failed("connection_failed",
+                         "cannot connect to " + u.host + ":" + u.port + ": " + cec.message());
       auto [hec] = co_await s->async_handshake(ssl::stream_base::client, kTuple);
-      if (hec) co_return Failed("connection_failed", "TLS handshake with " + u.host + " failed: " + hec.message());
+      if (hec)
+        co_return Failed("connection_failed",
+                         "TLS handshake with " + u.host + " failed: " + hec.message());
       conn->stream = std::move(s);
     } else {
       auto s = std::make_unique<PlainStream>(ctx_);
       auto [cec, ep] = co_await s->async_connect(results, kTuple);
-      if (cec) co_return Failed("connection_failed", "cannot connect to " + u.host + ":" + u.port + ": " + cec.message());
+      if (cec)
+        co_return Failed("connection_failed",
+                         "cannot connect to " + u.host + ":" + u.port + ": " + cec.message());
       conn->stream = std::move(s);
     }
     error_code nec;
@@ -210,8 +230,9 @@ class Client final : public HttpClient {
   template <typename Stream>
   asio::awaitable<Result<ClientResponse>> RoundTrip(Stream* stream_ptr, Conn* conn_ptr,
                                                     bhttp::request<bhttp::string_body>* msg_ptr,
-                                                    const ClientRequest* req_ptr, BodySink* sink_ptr,
-                                                    bool* reusable, bool* got_bytes) {
+                                                    const ClientRequest* req_ptr,
+                                                    BodySink* sink_ptr, bool* reusable,
+                                                    bool* got_bytes) {
     Stream& stream = *stream_ptr;
     Conn& conn = *conn_ptr;
     auto& msg = *msg_ptr;
@@ -226,7 +247,9 @@ class Client final : public HttpClient {
     conn.Expire(req.idle_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, conn.buffer, parser, kTuple);
     if (hec) {
-      if (hec == beast::error::timeout) co_return Failed("timeout", "no response within the idle timeout", ErrorCode::kDeadlineExceeded);
+      if (hec == beast::error::timeout)
+        co_return Failed("timeout", "no response within the idle timeout",
+                         ErrorCode::kDeadlineExceeded);
       co_return Failed("connection_failed", "reading response: " + hec.message());
     }
     *got_bytes = true;
@@ -242,15 +265,19 @@ class Client final : public HttpClient {
       auto [rec, rn] = co_await bhttp::async_read_some(stream, conn.buffer, parser, kTuple);
       if (rec == bhttp::error::need_buffer) rec = {};
       if (rec) {
-        if (rec == beast::error::timeout) co_return Failed("timeout", "response stalled longer than the idle timeout", ErrorCode::kDeadlineExceeded);
-        if (rec == asio::error::operation_aborted) co_return Failed("cancelled", "cancelled", ErrorCode::kCancelled);
+        if (rec == beast::error::timeout)
+          co_return Failed("timeout", "response stalled longer than the idle timeout",
+                           ErrorCode::kDeadlineExceeded);
+        if (rec == asio::error::operation_aborted)
+          co_return Failed("cancelled", "cancelled", ErrorCode::kCancelled);
         co_return Failed("connection_lost", "response interrupted: " + rec.message());
       }
       size_t got = sizeof(buf) - parser.get().body().size;
       if (got == 0) continue;
       std::string_view chunk(buf, got);
       if (stream_body) {
-        if (!sink(chunk)) co_return Failed("cancelled", "aborted by the body sink", ErrorCode::kCancelled);
+        if (!sink(chunk))
+          co_return Failed("cancelled", "aborted by the body sink", ErrorCode::kCancelled);
       } else {
         resp.body.append(chunk);
       }
@@ -324,7 +351,8 @@ class Client final : public HttpClient {
       if (auto* p = std::get_if<0>(&conn->stream)) {
         result = co_await RoundTrip(p->get(), conn.get(), &msg, &req, &sink, &reusable, &got_bytes);
       } else if (auto* us = std::get_if<2>(&conn->stream)) {
-        result = co_await RoundTrip(us->get(), conn.get(), &msg, &req, &sink, &reusable, &got_bytes);
+        result =
+            co_await RoundTrip(us->get(), conn.get(), &msg, &req, &sink, &reusable, &got_bytes);
       } else {
         result = co_await RoundTrip(std::get<1>(conn->stream).get(), conn.get(), &msg, &req, &sink,
                                     &reusable, &got_bytes);
@@ -338,9 +366,11 @@ class Client final : public HttpClient {
     watch->finished = true;
     deadline.cancel();
     reg.Reset();
-    if (cancelled) co_return Failed("cancelled", cancel ? cancel->reason() : "cancelled", ErrorCode::kCancelled);
+    if (cancelled)
+      co_return Failed("cancelled", cancel ? cancel->reason() : "cancelled", ErrorCode::kCancelled);
     if (timed_out) {
-      co_return Failed("timeout", "no complete response within " + std::to_string(req.timeout.count()) + " ms",
+      co_return Failed("timeout",
+                       "no complete response within " + std::to_string(req.timeout.count()) + " ms",
                        ErrorCode::kDeadlineExceeded);
     }
     co_return result;
@@ -366,7 +396,8 @@ Result<Url> ParseUrl(std::string_view url) {
   } else if (url.substr(0, 7) == "http://") {
     rest = url.substr(7);
   } else {
-    return InvalidArgument("URL must start with http:// or https://: " + std::string(url), "invalid_url");
+    return InvalidArgument("URL must start with http:// or https://: " + std::string(url),
+                           "invalid_url");
   }
   size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
@@ -377,7 +408,8 @@ Result<Url> ParseUrl(std::string_view url) {
   }
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return InvalidArgument("bad IPv6 host in " + std::string(url), "invalid_url");
+    if (close == std::string_view::npos)
+      return InvalidArgument("bad IPv6 host in " + std::string(url), "invalid_url");
     u.host = std::string(authority.substr(1, close - 1));
     authority.remove_prefix(close + 1);
     if (!authority.empty() && authority[0] == ':') u.port = std::string(authority.substr(1));
@@ -389,7 +421,8 @@ Result<Url> ParseUrl(std::string_view url) {
   if (u.host.empty()) return InvalidArgument("URL has no host: " + std::string(url), "invalid_url");
   if (u.port.empty()) u.port = u.tls ? "443" : "80";
   for (char c : u.port) {
-    if (c < '0' || c > '9') return InvalidArgument("bad port in URL: " + std::string(url), "invalid_url");
+    if (c < '0' || c > '9')
+      return InvalidArgument("bad port in URL: " + std::string(url), "invalid_url");
   }
   return u;
 }

@@ -42,7 +42,8 @@ using BodySink = std::function<bool(std::string_view chunk)>;
 
 struct ClientOptions {
   size_t max_idle_per_origin = 32;
-  std::chrono::milliseconds idle_keepalive{30'000};  // pooled connections older than this are closed
+  std::chrono::milliseconds idle_keepalive{
+      30'000};  // pooled connections older than this are closed
   std::string user_agent = "pincer";
   std::string ca_file;  // extra PEM CA bundle to trust (besides the system store)
 };

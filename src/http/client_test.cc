@@ -196,7 +196,9 @@ TEST_F(ClientTest, StreamsTheBodyAsItArrives) {
 }
 
 TEST_F(ClientTest, ErrorStatusBodiesAreCollectedEvenWithASink) {
-  Serve([](Request&) -> Task<Response> { co_return Response::Json(429, "{\"error\":\"slow down\"}"); });
+  Serve([](Request&) -> Task<Response> {
+    co_return Response::Json(429, "{\"error\":\"slow down\"}");
+  });
   bool sink_called = false;
   auto r = Get("/", [&](std::string_view) { return sink_called = true; });
   ASSERT_TRUE(r.has_value());
@@ -226,7 +228,8 @@ TEST_F(ClientTest, IdleTimeoutFailsAStalledStream) {
     };
     co_return r;
   });
-  auto r = Get("/", [](std::string_view) { return true; }, nullptr, 10s, 200ms);
+  auto r = Get(
+      "/", [](std::string_view) { return true; }, nullptr, 10s, 200ms);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded);
 }

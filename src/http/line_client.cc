@@ -60,11 +60,13 @@ class Conn final : public LineConnection, public std::enable_shared_from_this<Co
     Visit([this](auto& s) {
       asio::async_read_until(s, buf_, '\n', [self = shared_from_this()](error_code ec, size_t n) {
         if (ec) {
-          self->Shutdown(Error(ErrorCode::kUnavailable, "connection_lost",
-                               ec == asio::error::eof ? "the sandbox closed the connection" : ec.message()));
+          self->Shutdown(
+              Error(ErrorCode::kUnavailable, "connection_lost",
+                    ec == asio::error::eof ? "the sandbox closed the connection" : ec.message()));
           return;
         }
-        std::string line(asio::buffers_begin(self->buf_.data()), asio::buffers_begin(self->buf_.data()) + n - 1);
+        std::string line(asio::buffers_begin(self->buf_.data()),
+                         asio::buffers_begin(self->buf_.data()) + n - 1);
         self->buf_.consume(n);
         if (self->handlers_.on_line) self->handlers_.on_line(line);
         if (!self->closed_) self->ReadMore();
@@ -74,14 +76,15 @@ class Conn final : public LineConnection, public std::enable_shared_from_this<Co
 
   void WriteNext() {
     Visit([this](auto& s) {
-      asio::async_write(s, asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, size_t) {
-        if (ec) {
-          self->Shutdown(Error(ErrorCode::kUnavailable, "connection_lost", ec.message()));
-          return;
-        }
-        self->queue_.pop_front();
-        if (!self->queue_.empty()) self->WriteNext();
-      });
+      asio::async_write(
+          s, asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, size_t) {
+            if (ec) {
+              self->Shutdown(Error(ErrorCode::kUnavailable, "connection_lost", ec.message()));
+              return;
+            }
+            self->queue_.pop_front();
+            if (!self->queue_.empty()) self->WriteNext();
+          });
     });
   }
 
@@ -117,8 +120,8 @@ class Transport final : public LineTransport {
     thread_.join();
   }
 
-  Task<Result<std::shared_ptr<LineConnection>>> Connect(std::string endpoint, LineHandlers handlers,
-                                                        std::chrono::milliseconds timeout) override {
+  Task<Result<std::shared_ptr<LineConnection>>> Connect(
+      std::string endpoint, LineHandlers handlers, std::chrono::milliseconds timeout) override {
     using R = Result<std::shared_ptr<LineConnection>>;
     auto job = std::make_shared<Job>();
     job->endpoint = std::move(endpoint);
@@ -126,7 +129,8 @@ class Transport final : public LineTransport {
     job->timeout = timeout;
     auto start = [this, job](UniqueFunction<void(R)> done) {
       job->done = std::move(done);
-      asio::post(ctx_, [this, job] { Attempt(job, std::chrono::steady_clock::now() + job->timeout); });
+      asio::post(ctx_,
+                 [this, job] { Attempt(job, std::chrono::steady_clock::now() + job->timeout); });
     };
     co_return co_await AwaitCallback<R>(start);
   }
@@ -156,7 +160,8 @@ class Transport final : public LineTransport {
     if (job->endpoint.rfind("unix:", 0) == 0) {
       if (job->endpoint.size() - 5 >= kMaxUnixPath) {
         job->done(Error(ErrorCode::kInvalidArgument, "connection_failed",
-                        "cannot connect to " + job->endpoint + ": the path is longer than a unix socket allows (" +
+                        "cannot connect to " + job->endpoint +
+                            ": the path is longer than a unix socket allows (" +
                             std::to_string(kMaxUnixPath - 1) + " bytes)"));
         return;
       }
@@ -178,7 +183,8 @@ class Transport final : public LineTransport {
         return;
       }
       auto s = std::make_shared<tcp_socket>(ctx_);
-      asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(std::atoi(hp.substr(colon + 1).c_str())));
+      asio::ip::tcp::endpoint ep(
+          addr, static_cast<unsigned short>(std::atoi(hp.substr(colon + 1).c_str())));
       s->async_connect(ep, [this, job, s, retry](error_code cec) {
         if (cec) return retry(cec.message());
         auto c = std::make_shared<Conn>(ctx_, std::move(job->handlers));
@@ -186,7 +192,8 @@ class Transport final : public LineTransport {
         job->done(std::shared_ptr<LineConnection>(c));
       });
     } else {
-      job->done(InvalidArgument("endpoint must be unix:PATH or tcp:HOST:PORT: " + job->endpoint, "invalid_endpoint"));
+      job->done(InvalidArgument("endpoint must be unix:PATH or tcp:HOST:PORT: " + job->endpoint,
+                                "invalid_endpoint"));
     }
   }
 

@@ -41,9 +41,8 @@ class LineTransport {
   virtual ~LineTransport() = default;
   // endpoint: "unix:/path/to.sock" or "tcp:HOST:PORT". Fails with kUnavailable
   // "connection_failed" when nothing accepts within `timeout`.
-  virtual Task<Result<std::shared_ptr<LineConnection>>> Connect(std::string endpoint,
-                                                                LineHandlers handlers,
-                                                                std::chrono::milliseconds timeout) = 0;
+  virtual Task<Result<std::shared_ptr<LineConnection>>> Connect(
+      std::string endpoint, LineHandlers handlers, std::chrono::milliseconds timeout) = 0;
 };
 
 std::unique_ptr<LineTransport> MakeLineTransport();

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,7 +18,6 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
-#include <sys/socket.h>
 #include <thread>
 
 #include "common/log.h"
@@ -291,8 +292,7 @@ class ServerImpl final : public Server {
     }
   }
 
-  static void FillResponse(bhttp::response<bhttp::string_body>& res, Response& r,
-                           bool keep_alive) {
+  static void FillResponse(bhttp::response<bhttp::string_body>& res, Response& r, bool keep_alive) {
     res.version(11);
     res.result(static_cast<unsigned>(r.status));
     for (auto& [k, v] : r.headers.all()) res.set(k, v);
@@ -355,10 +355,10 @@ class ServerImpl final : public Server {
       }
       // Beast applies header_limit per read call; enforce it over the whole header block.
       if (hn > static_cast<size_t>(options_.max_header_bytes)) {
-        co_await SendError(stream, 431, "request_header_fields_too_large",
-                           "request headers exceed " + std::to_string(options_.max_header_bytes) +
-                               " bytes",
-                           /*linger=*/false);
+        co_await SendError(
+            stream, 431, "request_header_fields_too_large",
+            "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes",
+            /*linger=*/false);
         co_return;
       }
       auto& header = parser.get();
@@ -435,10 +435,10 @@ class ServerImpl final : public Server {
                          "request body exceeds " + std::to_string(body_limit) + " bytes",
                          /*linger=*/true, body_limit);
     } else if (ec == bhttp::error::header_limit) {
-      co_await SendError(stream, 431, "request_header_fields_too_large",
-                         "request headers exceed " + std::to_string(options_.max_header_bytes) +
-                             " bytes",
-                         /*linger=*/false);
+      co_await SendError(
+          stream, 431, "request_header_fields_too_large",
+          "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes",
+          /*linger=*/false);
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       co_await SendError(stream, 400, "bad_request", "malformed HTTP request: " + ec.message(),

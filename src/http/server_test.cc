@@ -96,24 +96,29 @@ TEST_F(ServerTest, PerRouteBodyLimitAppliesToContentLengthAndChunkedBodies) {
   auto other = c.Request("PUT", "/elsewhere", std::string(4096, 'x'));
   ASSERT_TRUE(other);
   EXPECT_EQ(other->status, 413);
-  EXPECT_EQ(other->body, "{\"error\":\"payload_too_large\",\"message\":\"request body exceeds 1024 bytes\"}");
+  EXPECT_EQ(other->body,
+            "{\"error\":\"payload_too_large\",\"message\":\"request body exceeds 1024 bytes\"}");
   TestConnection c2(server->port());
   auto over = c2.Request("PUT", "/upload", std::string(8193, 'x'));
   ASSERT_TRUE(over);
   EXPECT_EQ(over->status, 413);
-  EXPECT_EQ(over->body, "{\"error\":\"payload_too_large\",\"message\":\"request body exceeds 8192 bytes\"}");
+  EXPECT_EQ(over->body,
+            "{\"error\":\"payload_too_large\",\"message\":\"request body exceeds 8192 bytes\"}");
   // Chunked: the route's limit too.
   std::string chunk(3000, 'y');
   char size[16];
   std::snprintf(size, sizeof(size), "%zx", chunk.size());
-  std::string two_chunks = std::string(size) + "\r\n" + chunk + "\r\n" + size + "\r\n" + chunk + "\r\n0\r\n\r\n";
+  std::string two_chunks =
+      std::string(size) + "\r\n" + chunk + "\r\n" + size + "\r\n" + chunk + "\r\n0\r\n\r\n";
   TestConnection c3(server->port());
-  ASSERT_TRUE(c3.Send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + two_chunks));
+  ASSERT_TRUE(c3.Send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                      two_chunks));
   auto chunked = c3.Read();
   ASSERT_TRUE(chunked);
   EXPECT_EQ(chunked->status, 200);
   TestConnection c4(server->port());
-  ASSERT_TRUE(c4.Send("PUT /elsewhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + two_chunks));
+  ASSERT_TRUE(c4.Send("PUT /elsewhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                      two_chunks));
   auto chunked_over = c4.Read();
   ASSERT_TRUE(chunked_over);
   EXPECT_EQ(chunked_over->status, 413);

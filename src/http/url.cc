@@ -62,7 +62,8 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
     std::string_view key = pair.substr(0, eq);
     auto decoded_key = PercentDecode(key, true);
     if (!decoded_key || *decoded_key != name) continue;
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     auto decoded = PercentDecode(value, true);
     if (!decoded) return std::nullopt;
     return std::move(*decoded);
@@ -79,7 +80,8 @@ std::vector<std::string> QueryParamAll(std::string_view query, std::string_view 
     size_t eq = pair.find('=');
     auto key = PercentDecode(pair.substr(0, eq), true);
     if (!key || *key != name) continue;
-    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    auto value = PercentDecode(
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
     if (value) out.push_back(std::move(*value));
   }
   return out;

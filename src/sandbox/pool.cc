@@ -15,16 +15,26 @@ constexpr std::chrono::milliseconds kRefillDelay{100};
 
 SandboxPool::SandboxPool(SandboxRuntime& runtime, http::LineTransport& transport, Clock& clock,
                          metrics::Registry& metrics, PoolOptions options)
-    : runtime_(runtime), transport_(transport), clock_(clock), options_(std::move(options)),
-      acquires_(metrics.AddCounter("pool_acquire_total", "Sandbox acquisitions by source.", {"source"})),
-      boot_seconds_(metrics.AddHistogram("sandbox_boot_duration_seconds", "Cold sandbox start time.",
-                                         {"runtime"}, {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
-      evictions_(metrics.AddCounter("pool_evictions_total", "Sandboxes stopped by the pool.", {"reason"})) {
+    : runtime_(runtime),
+      transport_(transport),
+      clock_(clock),
+      options_(std::move(options)),
+      acquires_(
+          metrics.AddCounter("pool_acquire_total", "Sandbox acquisitions by source.", {"source"})),
+      boot_seconds_(metrics.AddHistogram(
+          "sandbox_boot_duration_seconds", "Cold sandbox start time.", {"runtime"},
+          {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
+      evictions_(metrics.AddCounter("pool_evictions_total", "Sandboxes stopped by the pool.",
+                                    {"reason"})) {
   metrics.AddCollector([this](std::string& out) {
     std::lock_guard lock(mu_);
-    out += "# HELP pool_active_sandboxes Sandboxes attached to sessions.\n# TYPE pool_active_sandboxes gauge\n";
+    out +=
+        "# HELP pool_active_sandboxes Sandboxes attached to sessions.\n# TYPE "
+        "pool_active_sandboxes gauge\n";
     out += "pool_active_sandboxes " + std::to_string(slots_.size()) + "\n";
-    out += "# HELP pool_warm_sandboxes Warm sandboxes waiting for a session.\n# TYPE pool_warm_sandboxes gauge\n";
+    out +=
+        "# HELP pool_warm_sandboxes Warm sandboxes waiting for a session.\n# TYPE "
+        "pool_warm_sandboxes gauge\n";
     out += "pool_warm_sandboxes " + std::to_string(warm_.size()) + "\n";
   });
 }
@@ -88,7 +98,9 @@ Task<Result<SandboxPool::Lease>> SandboxPool::Acquire(const std::string& session
       continue;
     }
     // Another call is creating this session's sandbox; wait for it.
-    if (spins > 6000) co_return Error(ErrorCode::kUnavailable, "sandbox_failed", "timed out waiting for the session's sandbox");
+    if (spins > 6000)
+      co_return Error(ErrorCode::kUnavailable, "sandbox_failed",
+                      "timed out waiting for the session's sandbox");
     co_await SleepFor(std::chrono::milliseconds(5));
   }
   auto created = co_await Create(session_id, env);
@@ -134,8 +146,9 @@ Task<Result<SandboxPool::Lease>> SandboxPool::Create(const std::string& session_
   }
   if (!info) {
     if (!co_await MakeRoom()) {
-      co_return Error(ErrorCode::kUnavailable, "capacity_exceeded",
-                      "all " + std::to_string(options_.max_active) + " sandboxes are busy (PINCER_MAX_ACTIVE)");
+      co_return Error(
+          ErrorCode::kUnavailable, "capacity_exceeded",
+          "all " + std::to_string(options_.max_active) + " sandboxes are busy (PINCER_MAX_ACTIVE)");
     }
     {
       std::lock_guard lock(mu_);
@@ -148,9 +161,11 @@ Task<Result<SandboxPool::Lease>> SandboxPool::Create(const std::string& session_
     }
     if (!made) co_return std::move(made).error();
     info = std::move(*made);
-    boot_seconds_.With({runtime_.name()}).Observe(static_cast<double>(clock_.MonotonicNs() - start_ns) / 1e9);
+    boot_seconds_.With({runtime_.name()})
+        .Observe(static_cast<double>(clock_.MonotonicNs() - start_ns) / 1e9);
   }
-  auto client = co_await SandboxdClient::Connect(transport_, info->endpoint, info->token, kConnectTimeout);
+  auto client =
+      co_await SandboxdClient::Connect(transport_, info->endpoint, info->token, kConnectTimeout);
   if (!client) {
     (void)co_await runtime_.Stop(info->id);
     co_return std::move(client).error();
@@ -223,7 +238,10 @@ Task<void> SandboxPool::Evict(const std::string& session_id, const std::string& 
   evictions_.With({reason}).Inc();
   if (slot->client) slot->client->Close();
   auto stopped = co_await runtime_.Stop(slot->attachment.info.id);
-  if (!stopped) log::Warn("sandbox", "stop failed").Field("sandbox", slot->attachment.info.id).Field("error", stopped.error().ToString());
+  if (!stopped)
+    log::Warn("sandbox", "stop failed")
+        .Field("sandbox", slot->attachment.info.id)
+        .Field("error", stopped.error().ToString());
   if (on_detached) on_detached(session_id, reason);
 }
 
@@ -283,7 +301,8 @@ Task<Result<int>> SandboxPool::Adopt(std::function<bool(const std::string&)> ses
   for (auto& info : *listed) {
     bool keep = info.running && !info.session_id.empty() && session_exists(info.session_id);
     if (keep) {
-      auto client = co_await SandboxdClient::Connect(transport_, info.endpoint, info.token, std::chrono::milliseconds(2000));
+      auto client = co_await SandboxdClient::Connect(transport_, info.endpoint, info.token,
+                                                     std::chrono::milliseconds(2000));
       if (client) {
         Attachment a{info, "adopt", 0, clock_.NowMs()};
         {
@@ -299,7 +318,8 @@ Task<Result<int>> SandboxPool::Adopt(std::function<bool(const std::string&)> ses
         }
       }
     }
-    (void)co_await runtime_.Stop(info.id);  // orphan, stopped, warm from a previous run, or duplicate
+    (void)co_await runtime_.Stop(
+        info.id);  // orphan, stopped, warm from a previous run, or duplicate
   }
   acquires_.With({"adopt"}).Inc(adopted);
   // Warm sandboxes of a previous run were stopped above: their workspaces held nothing.

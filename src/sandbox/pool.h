@@ -100,8 +100,11 @@ class SandboxPool {
   };
   // Stops a warm sandbox nobody claimed and removes its (unused) workspace.
   Task<void> StopWarm(const WarmBox& box);
-  static std::string EnvKey(const EnvironmentSpec& env) { return env.id + "|" + env.network + "|" + env.image; }
-  SandboxSpec SpecFor(const EnvironmentSpec& env, std::string session_id, std::string workspace) const;
+  static std::string EnvKey(const EnvironmentSpec& env) {
+    return env.id + "|" + env.network + "|" + env.image;
+  }
+  SandboxSpec SpecFor(const EnvironmentSpec& env, std::string session_id,
+                      std::string workspace) const;
   // Frees one slot if at capacity; false when everything is busy.
   Task<bool> MakeRoom();
   Task<Result<Lease>> Create(const std::string& session_id, const EnvironmentSpec& env);
@@ -115,9 +118,9 @@ class SandboxPool {
   metrics::Family<metrics::Counter>& evictions_;
 
   mutable std::mutex mu_;
-  std::map<std::string, Slot> slots_;        // by session id
+  std::map<std::string, Slot> slots_;  // by session id
   std::vector<WarmBox> warm_;
-  std::map<std::string, int> creating_;      // session id -> waiting acquirers (dedupe)
+  std::map<std::string, int> creating_;  // session id -> waiting acquirers (dedupe)
   int pending_creates_ = 0;
   std::map<std::string, int> warming_;  // env key -> warm sandboxes being created
 };

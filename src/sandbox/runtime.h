@@ -24,11 +24,11 @@ struct Limits {
 };
 
 struct SandboxSpec {
-  std::string session_id;      // empty for a warm (unclaimed) sandbox
-  std::string environment_id;  // "" = default environment
-  std::string workspace_dir;   // host directory bound at /workspace (created if missing)
+  std::string session_id;        // empty for a warm (unclaimed) sandbox
+  std::string environment_id;    // "" = default environment
+  std::string workspace_dir;     // host directory bound at /workspace (created if missing)
   std::string network = "none";  // none | unrestricted (limited arrives with the egress proxy)
-  std::string image;           // Docker only: the image to run
+  std::string image;             // Docker only: the image to run
   Limits limits;
 };
 

@@ -2,9 +2,6 @@
 // list and stop sandboxes the same way. These tests really enter namespaces and really run
 // containers (`make test` starts dockerd and builds the sandbox image first).
 
-#include "sandbox/docker/docker_runtime.h"
-#include "sandbox/local/local_runtime.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -17,6 +14,8 @@
 
 #include "common/ids.h"
 #include "common/thread_executor.h"
+#include "sandbox/docker/docker_runtime.h"
+#include "sandbox/local/local_runtime.h"
 #include "sandbox/sandboxd_client.h"
 
 namespace pincer::sandbox {
@@ -40,8 +39,8 @@ class RuntimeContract : public ::testing::TestWithParam<Backend> {
   Result<std::unique_ptr<SandboxRuntime>> MakeRuntime(std::string state_dir = "") {
     std::string state = state_dir.empty() ? (base_ / "state").string() : state_dir;
     if (GetParam().name == "docker") {
-      return ex_.BlockOn(docker::MakeDockerRuntime({"/var/run/docker.sock", state, PINCER_SANDBOXD_BIN},
-                                                   *client_, *transport_));
+      return ex_.BlockOn(docker::MakeDockerRuntime(
+          {"/var/run/docker.sock", state, PINCER_SANDBOXD_BIN}, *client_, *transport_));
     }
     return local::MakeLocalRuntime({state, PINCER_SANDBOXD_BIN}, *transport_);
   }
@@ -64,12 +63,14 @@ class RuntimeContract : public ::testing::TestWithParam<Backend> {
     return *info;
   }
   std::shared_ptr<SandboxdClient> Client(const SandboxInfo& info) {
-    auto c = ex_.BlockOn(SandboxdClient::Connect(*transport_, info.endpoint, "", std::chrono::milliseconds(5000)));
+    auto c = ex_.BlockOn(
+        SandboxdClient::Connect(*transport_, info.endpoint, "", std::chrono::milliseconds(5000)));
     EXPECT_TRUE(c.has_value()) << c.error().ToString();
     return c ? *c : nullptr;
   }
   json::object Exec(SandboxdClient& c, std::string command, int64_t timeout_ms = 20000) {
-    auto r = ex_.BlockOn(c.Call(json::object{{"op", "exec"}, {"command", command}, {"timeout_ms", timeout_ms}}));
+    auto r = ex_.BlockOn(
+        c.Call(json::object{{"op", "exec"}, {"command", command}, {"timeout_ms", timeout_ms}}));
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
     return r ? *r : json::object{};
   }
@@ -91,8 +92,10 @@ TEST_P(RuntimeContract, RunsAsAnUnprivilegedUserWithAReadOnlySystem) {
   EXPECT_EQ(Out(Exec(*c, "pwd")), "/workspace\n");
   auto usr = Exec(*c, "echo x > /usr/pwned && echo wrote || echo refused");
   EXPECT_EQ(Out(usr), "refused\n");
-  EXPECT_EQ(Out(Exec(*c, "touch /etc/pwned 2>/dev/null && echo wrote || echo refused")), "refused\n");
-  EXPECT_EQ(Out(Exec(*c, "cat /etc/shadow >/dev/null 2>&1 && echo readable || echo unreadable")), "unreadable\n");
+  EXPECT_EQ(Out(Exec(*c, "touch /etc/pwned 2>/dev/null && echo wrote || echo refused")),
+            "refused\n");
+  EXPECT_EQ(Out(Exec(*c, "cat /etc/shadow >/dev/null 2>&1 && echo readable || echo unreadable")),
+            "unreadable\n");
   EXPECT_EQ(Out(Exec(*c, "grep -c CapEff:.0000000000000000 /proc/self/status")), "1\n");
   EXPECT_EQ(Out(Exec(*c, "grep NoNewPrivs /proc/self/status | tr -d ' \\t'")), "NoNewPrivs:1\n");
   // The workspace is the host directory.
@@ -110,8 +113,9 @@ TEST_P(RuntimeContract, TheServersEnvironmentDoesNotLeakIn) {
   auto c = Client(info);
   ASSERT_TRUE(c);
   // Neither the tool's environment nor any other process's (sandboxd's, bwrap's) holds it.
-  EXPECT_EQ(Out(Exec(*c, "env | grep -c PINCER_CONTRACT_SECRET; cat /proc/[0-9]*/environ 2>/dev/null | "
-                         "tr '\\0' '\\n' | grep -c provider-key-123")),
+  EXPECT_EQ(Out(Exec(*c,
+                     "env | grep -c PINCER_CONTRACT_SECRET; cat /proc/[0-9]*/environ 2>/dev/null | "
+                     "tr '\\0' '\\n' | grep -c provider-key-123")),
             "0\n0\n");
   EXPECT_EQ(Out(Exec(*c, "echo $HOME")), "/workspace\n");
 }
@@ -141,8 +145,12 @@ TEST_P(RuntimeContract, NoNetworkUnlessAllowed) {
       "host='127.0.0.1'\n"
       "for l in open('/proc/net/route').readlines()[1:]:\n"
       "  f=l.split()\n"
-      "  if f[1]=='00000000' and " + std::string(docker() ? "True" : "False") + ": host=socket.inet_ntoa(struct.pack('<L',int(f[2],16)))\n"
-      "socket.create_connection((host, " + std::to_string(ntohs(addr.sin_port)) + "), 2); print('connected')\" 2>/dev/null || echo blocked";
+      "  if f[1]=='00000000' and " +
+      std::string(docker() ? "True" : "False") +
+      ": host=socket.inet_ntoa(struct.pack('<L',int(f[2],16)))\n"
+      "socket.create_connection((host, " +
+      std::to_string(ntohs(addr.sin_port)) +
+      "), 2); print('connected')\" 2>/dev/null || echo blocked";
   auto isolated = Create("none");
   EXPECT_EQ(Out(Exec(*Client(isolated), probe)), "blocked\n");
   auto open = Create("unrestricted");
@@ -155,8 +163,9 @@ TEST_P(RuntimeContract, SeccompDeniesNamespaceAndMountCalls) {
   ASSERT_TRUE(c);
   auto r = Exec(*c, "unshare --user true 2>&1; echo rc=$?");
   EXPECT_NE(Out(r).find("Operation not permitted"), std::string::npos) << Out(r);
-  auto m = Exec(*c, "python3 -c \"import ctypes,os; l=ctypes.CDLL(None,use_errno=True); "
-                    "print(l.mount(b'none',b'/tmp',b'tmpfs',0,None), ctypes.get_errno())\"");
+  auto m = Exec(*c,
+                "python3 -c \"import ctypes,os; l=ctypes.CDLL(None,use_errno=True); "
+                "print(l.mount(b'none',b'/tmp',b'tmpfs',0,None), ctypes.get_errno())\"");
   EXPECT_EQ(Out(m), "-1 1\n");  // EPERM
 }
 
@@ -169,9 +178,11 @@ TEST_P(RuntimeContract, LimitsStopForkAndMemoryBombs) {
   limits.memory_mb = 64;
   auto c = Client(Create("none", limits));
   ASSERT_TRUE(c);
-  auto fork_bomb = Exec(*c, "for i in $(seq 1 100); do sleep 5 & done 2>&1 | head -c 300; echo done", 20000);
+  auto fork_bomb =
+      Exec(*c, "for i in $(seq 1 100); do sleep 5 & done 2>&1 | head -c 300; echo done", 20000);
   std::string bomb = Out(fork_bomb) + std::string(fork_bomb.at("stderr").as_string());
-  EXPECT_NE(bomb.find("fork"), std::string::npos) << bomb;  // "Cannot fork" (dash) / "fork: retry" (bash)
+  EXPECT_NE(bomb.find("fork"), std::string::npos)
+      << bomb;  // "Cannot fork" (dash) / "fork: retry" (bash)
   auto mem = Exec(*c, "python3 -c \"a = b'x' * (512 * 1024 * 1024); print('survived')\"", 20000);
   EXPECT_EQ(Out(mem).find("survived"), std::string::npos);
   // The OOM killer's SIGKILL: reported directly, or as 137 by the wrapping shell.

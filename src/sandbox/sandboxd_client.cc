@@ -50,7 +50,8 @@ Task<Result<json::object>> SandboxdClient::Call(json::object request,
     });
   }
   auto self = shared_from_this();
-  auto start = [self, id, &line, &on_event, cancel](UniqueFunction<void(Result<json::object>)> done) {
+  auto start = [self, id, &line, &on_event,
+                cancel](UniqueFunction<void(Result<json::object>)> done) {
     if (cancel && cancel->cancelled()) {  // before it was sent: nothing to stop
       done(Error(ErrorCode::kCancelled, "cancelled", cancel->reason()));
       return;
@@ -124,12 +125,15 @@ void SandboxdClient::OnLine(std::string_view line) {
   }
   std::string code = "sandbox_error", message = "sandbox call failed";
   if (const auto* e = o.if_contains("error"); e && e->is_object()) {
-    if (const auto* c = e->get_object().if_contains("code"); c && c->is_string()) code = c->get_string();
-    if (const auto* m = e->get_object().if_contains("message"); m && m->is_string()) message = m->get_string();
+    if (const auto* c = e->get_object().if_contains("code"); c && c->is_string())
+      code = c->get_string();
+    if (const auto* m = e->get_object().if_contains("message"); m && m->is_string())
+      message = m->get_string();
   }
   ErrorCode ec = code == "not_found" ? ErrorCode::kNotFound
                  : code == "invalid_path" || code == "bad_request" || code == "no_match" ||
-                         code == "ambiguous" || code == "invalid_argument" || code == "is_a_directory"
+                         code == "ambiguous" || code == "invalid_argument" ||
+                         code == "is_a_directory"
                      ? ErrorCode::kInvalidArgument
                      : ErrorCode::kInternal;
   p.done(Error(ec, code, message));

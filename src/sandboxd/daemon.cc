@@ -54,7 +54,11 @@ std::string Utf8(std::string_view s) {
   size_t n = s.size(), i = 0;
   while (i < n) {
     unsigned char c = p[i];
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
     bool ok = len > 0 && i + len <= n;
     for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
     if (ok && len == 2 && c < 0xC2) ok = false;
@@ -63,7 +67,8 @@ std::string Utf8(std::string_view s) {
       ok = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF);
     }
     if (ok && len == 4) {
-      uint32_t cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+      uint32_t cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) |
+                    (p[i + 3] & 0x3F);
       ok = cp >= 0x10000 && cp <= 0x10FFFF;
     }
     if (ok) {
@@ -171,15 +176,18 @@ class Daemon {
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
       addr.sin_port = htons(static_cast<uint16_t>(port));
-      if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return Fail("bad host " + host) == 0;
+      if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
+        return Fail("bad host " + host) == 0;
       if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
         return Fail("bind " + hp + ": " + std::strerror(errno)) == 0;
       }
     } else {
       return Fail("--listen must be unix:PATH or tcp:HOST:PORT") == 0;
     }
-    if (listen(listen_fd_, 64) != 0) return Fail(std::string("listen: ") + std::strerror(errno)) == 0;
-    std::printf("{\"msg\":\"listening\",\"listen\":\"%s\",\"pid\":%d}\n", options_.listen.c_str(), getpid());
+    if (listen(listen_fd_, 64) != 0)
+      return Fail(std::string("listen: ") + std::strerror(errno)) == 0;
+    std::printf("{\"msg\":\"listening\",\"listen\":\"%s\",\"pid\":%d}\n", options_.listen.c_str(),
+                getpid());
     std::fflush(stdout);
     return true;
   }
@@ -195,7 +203,9 @@ class Daemon {
     Send(c, o);
   }
   void ReplyError(Conn* c, int64_t id, const std::string& code, const std::string& message) {
-    Send(c, json::object{{"id", id}, {"ok", false}, {"error", json::object{{"code", code}, {"message", message}}}});
+    Send(c, json::object{{"id", id},
+                         {"ok", false},
+                         {"error", json::object{{"code", code}, {"message", message}}}});
   }
   template <typename T>
   bool Check(Conn* c, int64_t id, const fileops::OpResult<T>& r) {
@@ -264,8 +274,11 @@ class Daemon {
     } else if (op == "read") {
       auto r = root.Read(path, Int(o, "offset"), Int(o, "limit"), Int(o, "max_bytes", 10 << 20));
       if (Check(c, id, r)) {
-        Reply(c, id, {{"content", Utf8(r.value->content)}, {"total_lines", r.value->total_lines},
-                      {"size", r.value->size}, {"truncated", r.value->truncated}});
+        Reply(c, id,
+              {{"content", Utf8(r.value->content)},
+               {"total_lines", r.value->total_lines},
+               {"size", r.value->size},
+               {"truncated", r.value->truncated}});
       }
     } else if (op == "write") {
       auto r = root.Write(path, Str(o, "content"));
@@ -275,7 +288,11 @@ class Daemon {
       if (Check(c, id, r)) Reply(c, id, {{"replacements", *r.value}});
     } else if (op == "list" || op == "stat") {
       auto entry_json = [](const fileops::Entry& e) {
-        return json::object{{"name", e.name}, {"path", e.path}, {"type", e.type}, {"size", e.size}, {"mtime", e.mtime_ms}};
+        return json::object{{"name", e.name},
+                            {"path", e.path},
+                            {"type", e.type},
+                            {"size", e.size},
+                            {"mtime", e.mtime_ms}};
       };
       if (op == "stat") {
         auto r = root.Stat(path);
@@ -288,16 +305,19 @@ class Daemon {
         Reply(c, id, {{"entries", std::move(a)}});
       }
     } else if (op == "glob") {
-      auto r = root.Glob(Str(o, "pattern", "*"), path, static_cast<size_t>(Int(o, "max_results", 1000)));
+      auto r =
+          root.Glob(Str(o, "pattern", "*"), path, static_cast<size_t>(Int(o, "max_results", 1000)));
       if (!Check(c, id, r)) return;
       json::array a;
       for (const auto& m : *r.value) a.emplace_back(json::string(m));
       Reply(c, id, {{"matches", std::move(a)}});
     } else if (op == "grep") {
-      auto r = root.Grep(Str(o, "pattern"), path, Str(o, "glob"), static_cast<size_t>(Int(o, "max_matches", 500)));
+      auto r = root.Grep(Str(o, "pattern"), path, Str(o, "glob"),
+                         static_cast<size_t>(Int(o, "max_matches", 500)));
       if (!Check(c, id, r)) return;
       json::array a;
-      for (const auto& m : *r.value) a.emplace_back(json::object{{"path", m.path}, {"line", m.line}, {"text", Utf8(m.text)}});
+      for (const auto& m : *r.value)
+        a.emplace_back(json::object{{"path", m.path}, {"line", m.line}, {"text", Utf8(m.text)}});
       Reply(c, id, {{"matches", std::move(a)}});
     } else if (op == "remove") {
       auto r = root.Remove(path, Bool(o, "recursive"));
@@ -315,15 +335,18 @@ class Daemon {
       }
     }
     spec.command = Str(o, "command");
-    if (spec.argv.empty() && spec.command.empty()) return ReplyError(c, id, "bad_request", "exec needs argv or command");
+    if (spec.argv.empty() && spec.command.empty())
+      return ReplyError(c, id, "bad_request", "exec needs argv or command");
     auto cwd = root_->Relative(Str(o, "cwd", "."));
     if (!cwd.ok()) return ReplyError(c, id, cwd.error.code, cwd.error.message);
     auto st = root_->Stat(*cwd.value);
-    if (!st.ok() || st.value->type != "dir") return ReplyError(c, id, "not_found", "cwd is not a directory inside the workspace");
+    if (!st.ok() || st.value->type != "dir")
+      return ReplyError(c, id, "not_found", "cwd is not a directory inside the workspace");
     spec.cwd = *cwd.value == "." ? options_.root : options_.root + "/" + *cwd.value;
     if (const auto* e = o.if_contains("env"); e && e->is_object()) {
       for (const auto& kv : e->get_object()) {
-        if (kv.value().is_string()) spec.env[std::string(kv.key())] = std::string(kv.value().get_string());
+        if (kv.value().is_string())
+          spec.env[std::string(kv.key())] = std::string(kv.value().get_string());
       }
     }
     std::string error;
@@ -335,9 +358,11 @@ class Daemon {
     r.conn = c;
     r.child = child;
     r.stdin_data = Str(o, "stdin");
-    r.max_output = static_cast<size_t>(std::clamp<int64_t>(Int(o, "max_output_bytes", kDefaultMaxOutput), 1024, 64 << 20));
+    r.max_output = static_cast<size_t>(
+        std::clamp<int64_t>(Int(o, "max_output_bytes", kDefaultMaxOutput), 1024, 64 << 20));
     r.started = NowMs();
-    r.deadline = r.started + std::clamp<int64_t>(Int(o, "timeout_ms", kDefaultTimeoutMs), 1, 24 * 3600 * 1000);
+    r.deadline = r.started +
+                 std::clamp<int64_t>(Int(o, "timeout_ms", kDefaultTimeoutMs), 1, 24 * 3600 * 1000);
     if (!error.empty()) {  // exec itself failed: the child exits 127; report it as stderr
       r.err = error + "\n";
     }
@@ -358,7 +383,9 @@ class Daemon {
         size_t take = std::min(room, static_cast<size_t>(n));
         if (take > 0) {
           sink.append(buf, take);
-          Send(r.conn, json::object{{"id", r.id}, {"event", is_err ? "stderr" : "stdout"}, {"data", Utf8(std::string_view(buf, take))}});
+          Send(r.conn, json::object{{"id", r.id},
+                                    {"event", is_err ? "stderr" : "stdout"},
+                                    {"data", Utf8(std::string_view(buf, take))}});
         }
         if (static_cast<size_t>(n) > take) truncated = true;
         continue;
@@ -376,9 +403,16 @@ class Daemon {
     if (r.child.pidfd >= 0) close(r.child.pidfd);
     if (r.child.stdin_fd >= 0) close(r.child.stdin_fd);
     json::object o;
-    o["stdout"] = Utf8(r.out) + (r.out_truncated ? "\n[stdout truncated at " + std::to_string(r.max_output) + " bytes]" : "");
-    o["stderr"] = Utf8(r.err) + (r.err_truncated ? "\n[stderr truncated at " + std::to_string(r.max_output) + " bytes]" : "") +
-                  (r.output_abandoned ? "\n[output no longer read: a background process that left the command's process group still holds it]" : "");
+    o["stdout"] = Utf8(r.out) + (r.out_truncated ? "\n[stdout truncated at " +
+                                                       std::to_string(r.max_output) + " bytes]"
+                                                 : "");
+    o["stderr"] =
+        Utf8(r.err) +
+        (r.err_truncated ? "\n[stderr truncated at " + std::to_string(r.max_output) + " bytes]"
+                         : "") +
+        (r.output_abandoned ? "\n[output no longer read: a background process that left the "
+                              "command's process group still holds it]"
+                            : "");
     o["truncated"] = r.out_truncated || r.err_truncated;
     o["timed_out"] = r.timed_out;
     o["duration_ms"] = NowMs() - r.started;
@@ -413,13 +447,18 @@ class Daemon {
     int64_t now = NowMs();
     int timeout = 1000;
     for (auto& r : runs_) {
-      if (r.child.stdout_fd >= 0) fds.push_back({r.child.stdout_fd, POLLIN, 0}), refs.push_back({kOut, &r});
-      if (r.child.stderr_fd >= 0) fds.push_back({r.child.stderr_fd, POLLIN, 0}), refs.push_back({kErr, &r});
-      if (r.child.stdin_fd >= 0) fds.push_back({r.child.stdin_fd, POLLOUT, 0}), refs.push_back({kIn, &r});
-      if (!r.exited && r.child.pidfd >= 0) fds.push_back({r.child.pidfd, POLLIN, 0}), refs.push_back({kPid, &r});
+      if (r.child.stdout_fd >= 0)
+        fds.push_back({r.child.stdout_fd, POLLIN, 0}), refs.push_back({kOut, &r});
+      if (r.child.stderr_fd >= 0)
+        fds.push_back({r.child.stderr_fd, POLLIN, 0}), refs.push_back({kErr, &r});
+      if (r.child.stdin_fd >= 0)
+        fds.push_back({r.child.stdin_fd, POLLOUT, 0}), refs.push_back({kIn, &r});
+      if (!r.exited && r.child.pidfd >= 0)
+        fds.push_back({r.child.pidfd, POLLIN, 0}), refs.push_back({kPid, &r});
       if (!r.exited) timeout = static_cast<int>(std::clamp<int64_t>(r.deadline - now, 0, timeout));
       if (r.exited && (r.child.stdout_fd >= 0 || r.child.stderr_fd >= 0)) {
-        timeout = static_cast<int>(std::clamp<int64_t>(r.exited_at + kOutputGraceMs - now, 0, timeout));
+        timeout =
+            static_cast<int>(std::clamp<int64_t>(r.exited_at + kOutputGraceMs - now, 0, timeout));
       }
     }
     int n = poll(fds.data(), fds.size(), timeout);
@@ -507,7 +546,8 @@ class Daemon {
 
   void FeedStdin(sandboxd::Run& r) {
     while (r.stdin_off < r.stdin_data.size()) {
-      ssize_t n = write(r.child.stdin_fd, r.stdin_data.data() + r.stdin_off, r.stdin_data.size() - r.stdin_off);
+      ssize_t n = write(r.child.stdin_fd, r.stdin_data.data() + r.stdin_off,
+                        r.stdin_data.size() - r.stdin_off);
       if (n <= 0) {
         if (n < 0 && errno == EAGAIN) return;
         break;

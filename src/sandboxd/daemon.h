@@ -14,7 +14,7 @@ namespace pincer::sandboxd {
 struct DaemonOptions {
   std::string listen;  // "unix:/path/to/sock" or "tcp:HOST:PORT"
   std::string root = "/workspace";
-  std::string token;   // required in `hello` when non-empty (always required for tcp)
+  std::string token;  // required in `hello` when non-empty (always required for tcp)
 };
 
 // Runs until SIGTERM/SIGINT. Returns a process exit code; errors are printed to stderr.

@@ -29,8 +29,9 @@ Child Spawn(const ExecSpec& spec, std::string& error) {
   }
   std::vector<std::string> argv = spec.argv;
   if (argv.empty()) argv = {"/bin/sh", "-c", spec.command};
-  std::vector<std::string> env_strings = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                          "HOME=/workspace", "LANG=C.UTF-8", "TERM=dumb"};
+  std::vector<std::string> env_strings = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/workspace",
+      "LANG=C.UTF-8", "TERM=dumb"};
   for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
   std::vector<char*> cargv, cenv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -73,7 +74,8 @@ Child Spawn(const ExecSpec& spec, std::string& error) {
   c.stdin_fd = in[1];
   c.stdout_fd = out[0];
   c.stderr_fd = err[0];
-  for (int fd : {c.stdin_fd, c.stdout_fd, c.stderr_fd}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  for (int fd : {c.stdin_fd, c.stdout_fd, c.stderr_fd})
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   if (n == sizeof(child_errno)) {
     error = std::string(spec.cwd.empty() || child_errno != ENOENT ? "execve " : "chdir/execve ") +
             argv[0] + ": " + std::strerror(child_errno);

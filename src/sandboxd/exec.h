@@ -12,9 +12,9 @@
 namespace pincer::sandboxd {
 
 struct ExecSpec {
-  std::vector<std::string> argv;  // run directly when set
-  std::string command;            // else: /bin/sh -c command
-  std::string cwd;                // absolute, already checked to be inside the root
+  std::vector<std::string> argv;           // run directly when set
+  std::string command;                     // else: /bin/sh -c command
+  std::string cwd;                         // absolute, already checked to be inside the root
   std::map<std::string, std::string> env;  // added to a minimal default environment
 };
 

@@ -107,7 +107,8 @@ Root::~Root() {
 
 OpResult<std::string> Root::Relative(const std::string& path) const {
   if (path.empty()) return OpResult<std::string>::Fail("invalid_path", "empty path");
-  if (path.find('\0') != std::string::npos) return OpResult<std::string>::Fail("invalid_path", "NUL in path");
+  if (path.find('\0') != std::string::npos)
+    return OpResult<std::string>::Fail("invalid_path", "NUL in path");
   if (path.size() > 4096) return OpResult<std::string>::Fail("invalid_path", "path too long");
   std::string p = path;
   if (p[0] == '/') {
@@ -116,7 +117,8 @@ OpResult<std::string> Root::Relative(const std::string& path) const {
       while (!p.empty() && p[0] == '/') p.erase(0, 1);
       if (p.empty()) p = ".";
     } else {
-      return OpResult<std::string>::Fail("invalid_path", path + ": absolute paths must be under " + prefix_);
+      return OpResult<std::string>::Fail("invalid_path",
+                                         path + ": absolute paths must be under " + prefix_);
     }
   }
   // Lexical check first, so "a/../../x" is an escape even when "a" does not exist.
@@ -128,7 +130,8 @@ OpResult<std::string> Root::Relative(const std::string& path) const {
     std::string_view seg(p.data() + start, (slash == std::string::npos ? p.size() : slash) - start);
     if (!seg.empty() && seg != ".") {
       depth += seg == ".." ? -1 : 1;
-      if (depth < 0) return OpResult<std::string>::Fail("invalid_path", path + ": path escapes the workspace");
+      if (depth < 0)
+        return OpResult<std::string>::Fail("invalid_path", path + ": path escapes the workspace");
       if (!out.empty()) out += '/';
       out += seg;
     }
@@ -154,8 +157,10 @@ OpResult<ReadResult> Root::Read(const std::string& path, int64_t offset_line, in
   if (f.fd < 0) return FromErrno<ReadResult>(path, errno);
   struct stat st;
   if (fstat(f.fd, &st) != 0) return FromErrno<ReadResult>(path, errno);
-  if (S_ISDIR(st.st_mode)) return OpResult<ReadResult>::Fail("is_a_directory", path + " is a directory");
-  if (!S_ISREG(st.st_mode)) return OpResult<ReadResult>::Fail("not_a_file", path + " is not a regular file");
+  if (S_ISDIR(st.st_mode))
+    return OpResult<ReadResult>::Fail("is_a_directory", path + " is a directory");
+  if (!S_ISREG(st.st_mode))
+    return OpResult<ReadResult>::Fail("not_a_file", path + " is not a regular file");
   ReadResult r;
   r.size = st.st_size;
   bool line_mode = offset_line > 0 || limit_lines > 0;
@@ -197,7 +202,8 @@ OpResult<int64_t> Root::Write(const std::string& path, const std::string& conten
                               bool create_dirs) const {
   auto rel = Relative(path);
   if (!rel.ok()) return OpResult<int64_t>::Fail(rel.error.code, rel.error.message);
-  if (*rel.value == ".") return OpResult<int64_t>::Fail("invalid_path", "cannot write the workspace root");
+  if (*rel.value == ".")
+    return OpResult<int64_t>::Fail("invalid_path", "cannot write the workspace root");
   if (create_dirs) {
     const std::string& p = *rel.value;
     for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
@@ -236,7 +242,8 @@ OpResult<int64_t> Root::Write(const std::string& path, const std::string& conten
 
 OpResult<int64_t> Root::Edit(const std::string& path, const std::string& old_text,
                              const std::string& new_text, bool replace_all) const {
-  if (old_text.empty()) return OpResult<int64_t>::Fail("invalid_argument", "old text must not be empty");
+  if (old_text.empty())
+    return OpResult<int64_t>::Fail("invalid_argument", "old text must not be empty");
   auto current = Read(path, 0, 0, int64_t{1} << 30);
   if (!current.ok()) return OpResult<int64_t>::Fail(current.error.code, current.error.message);
   std::string& text = current.value->content;
@@ -245,10 +252,12 @@ OpResult<int64_t> Root::Edit(const std::string& path, const std::string& old_tex
        pos = text.find(old_text, pos + old_text.size())) {
     hits.push_back(pos);
   }
-  if (hits.empty()) return OpResult<int64_t>::Fail("no_match", "the text to replace was not found in " + path);
+  if (hits.empty())
+    return OpResult<int64_t>::Fail("no_match", "the text to replace was not found in " + path);
   if (hits.size() > 1 && !replace_all) {
-    return OpResult<int64_t>::Fail("ambiguous", "the text to replace occurs " + std::to_string(hits.size()) +
-                                                    " times in " + path + "; add context or set replace_all");
+    return OpResult<int64_t>::Fail("ambiguous", "the text to replace occurs " +
+                                                    std::to_string(hits.size()) + " times in " +
+                                                    path + "; add context or set replace_all");
   }
   std::string out;
   out.reserve(text.size() + hits.size() * new_text.size());
@@ -297,23 +306,27 @@ OpResult<Entry> Root::Stat(const std::string& path) const {
   if (f.fd < 0) return FromErrno<Entry>(path, errno);
   struct stat st;
   if (fstat(f.fd, &st) != 0) return FromErrno<Entry>(path, errno);
-  std::string name = rel.value->substr(rel.value->rfind('/') == std::string::npos ? 0 : rel.value->rfind('/') + 1);
+  std::string name =
+      rel.value->substr(rel.value->rfind('/') == std::string::npos ? 0 : rel.value->rfind('/') + 1);
   return OpResult<Entry>::Ok(MakeEntry(name, *rel.value, st));
 }
 
 OpResult<bool> Root::Remove(const std::string& path, bool recursive) const {
   auto rel = Relative(path);
   if (!rel.ok()) return OpResult<bool>::Fail(rel.error.code, rel.error.message);
-  if (*rel.value == ".") return OpResult<bool>::Fail("invalid_path", "cannot delete the workspace root");
+  if (*rel.value == ".")
+    return OpResult<bool>::Fail("invalid_path", "cannot delete the workspace root");
   size_t slash = rel.value->rfind('/');
   std::string parent = slash == std::string::npos ? "." : rel.value->substr(0, slash);
   std::string leaf = slash == std::string::npos ? *rel.value : rel.value->substr(slash + 1);
   // "sub/.." would unlink entries of the directory above sub (even the root's).
-  if (leaf == "..") return OpResult<bool>::Fail("invalid_path", path + ": a path ending in .. cannot be deleted");
+  if (leaf == "..")
+    return OpResult<bool>::Fail("invalid_path", path + ": a path ending in .. cannot be deleted");
   Fd pd(OpenBeneath(parent, O_PATH | O_DIRECTORY));
   if (pd.fd < 0) return FromErrno<bool>(path, errno);
   struct stat st;
-  if (fstatat(pd.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return FromErrno<bool>(path, errno);
+  if (fstatat(pd.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return FromErrno<bool>(path, errno);
   if (S_ISDIR(st.st_mode)) {
     if (recursive) {
       auto entries = List(*rel.value);
@@ -361,7 +374,8 @@ bool GlobMatch(const std::string& pattern, const std::string& path) {
 OpResult<std::vector<std::string>> Root::Glob(const std::string& pattern, const std::string& path,
                                               size_t max_results) const {
   auto base = Relative(path);
-  if (!base.ok()) return OpResult<std::vector<std::string>>::Fail(base.error.code, base.error.message);
+  if (!base.ok())
+    return OpResult<std::vector<std::string>>::Fail(base.error.code, base.error.message);
   std::vector<std::string> out;
   std::vector<std::string> stack{*base.value};
   size_t visited = 0;
@@ -385,12 +399,14 @@ OpResult<std::vector<std::string>> Root::Glob(const std::string& pattern, const 
 }
 
 OpResult<std::vector<GrepMatch>> Root::Grep(const std::string& pattern, const std::string& path,
-                                            const std::string& file_glob, size_t max_matches) const {
+                                            const std::string& file_glob,
+                                            size_t max_matches) const {
   std::regex re;
   try {
     re = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
   } catch (const std::regex_error& e) {
-    return OpResult<std::vector<GrepMatch>>::Fail("invalid_argument", std::string("bad regex: ") + e.what());
+    return OpResult<std::vector<GrepMatch>>::Fail("invalid_argument",
+                                                  std::string("bad regex: ") + e.what());
   }
   std::vector<std::string> files;
   auto st = Stat(path);
@@ -398,9 +414,13 @@ OpResult<std::vector<GrepMatch>> Root::Grep(const std::string& pattern, const st
   if (st.value->type == "file") {
     files.push_back(st.value->path);
   } else {
-    auto found = Glob(file_glob.empty() ? "**/*" : (file_glob.find('/') == std::string::npos ? "**/" + file_glob : file_glob),
-                      path, 20'000);
-    if (!found.ok()) return OpResult<std::vector<GrepMatch>>::Fail(found.error.code, found.error.message);
+    auto found =
+        Glob(file_glob.empty()
+                 ? "**/*"
+                 : (file_glob.find('/') == std::string::npos ? "**/" + file_glob : file_glob),
+             path, 20'000);
+    if (!found.ok())
+      return OpResult<std::vector<GrepMatch>>::Fail(found.error.code, found.error.message);
     files = std::move(*found.value);
   }
   std::vector<GrepMatch> out;
@@ -415,7 +435,8 @@ OpResult<std::vector<GrepMatch>> Root::Grep(const std::string& pattern, const st
       size_t nl = text.find('\n', pos);
       std::string l = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
       ++line;
-      if (std::regex_search(l, re)) out.push_back({f, line, l.size() > 2000 ? l.substr(0, 2000) : l});
+      if (std::regex_search(l, re))
+        out.push_back({f, line, l.size() > 2000 ? l.substr(0, 2000) : l});
       if (nl == std::string::npos) break;
       pos = nl + 1;
     }

@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 class FileOpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("pincer-fileops-" + std::to_string(std::random_device{}()));
+    base_ =
+        fs::temp_directory_path() / ("pincer-fileops-" + std::to_string(std::random_device{}()));
     root_dir_ = base_ / "ws";
     fs::create_directories(root_dir_);
     fs::create_directories(base_ / "outside");
@@ -84,9 +85,9 @@ TEST_F(FileOpsTest, ListStatGlobGrep) {
 }
 
 TEST_F(FileOpsTest, DotDotAndAbsoluteEscapesFail) {
-  for (std::string p : std::vector<std::string>{"../outside/secret.txt", "a/../../outside/secret.txt",
-                                                "/etc/passwd", "/workspace/../outside/secret.txt",
-                                                std::string("x\0y", 3)}) {
+  for (std::string p : std::vector<std::string>{
+           "../outside/secret.txt", "a/../../outside/secret.txt", "/etc/passwd",
+           "/workspace/../outside/secret.txt", std::string("x\0y", 3)}) {
     auto r = root_->Read(p);
     EXPECT_FALSE(r.ok()) << p;
     EXPECT_EQ(r.error.code, "invalid_path") << p << ": " << r.error.message;
@@ -96,8 +97,8 @@ TEST_F(FileOpsTest, DotDotAndAbsoluteEscapesFail) {
 }
 
 TEST_F(FileOpsTest, SymlinkEscapesFailOnEveryOperation) {
-  fs::create_symlink(base_ / "outside", root_dir_ / "link_dir");           // absolute target
-  fs::create_symlink("../outside/secret.txt", root_dir_ / "link_file");    // relative escape
+  fs::create_symlink(base_ / "outside", root_dir_ / "link_dir");         // absolute target
+  fs::create_symlink("../outside/secret.txt", root_dir_ / "link_file");  // relative escape
   fs::create_symlink("/etc/passwd", root_dir_ / "passwd");
   EXPECT_EQ(root_->Read("link_dir/secret.txt").error.code, "invalid_path");
   EXPECT_EQ(root_->Read("link_file").error.code, "invalid_path");
@@ -137,7 +138,8 @@ TEST_F(FileOpsTest, DotSegmentsAreDroppedAndADotDotLeafIsNeverDeleted) {
   EXPECT_EQ(*root_->Relative("sub/.").value, "sub");
   EXPECT_EQ(*root_->Relative("./").value, ".");
   EXPECT_EQ(*root_->Relative("/workspace/./x/").value, "x");
-  EXPECT_EQ(*root_->Relative("a/../b").value, "a/../b");  // the kernel resolves it, beneath the root
+  EXPECT_EQ(*root_->Relative("a/../b").value,
+            "a/../b");  // the kernel resolves it, beneath the root
   ASSERT_TRUE(root_->Write("keep/important.txt", "x").ok());
   ASSERT_TRUE(root_->Write("sub/deeper/ok.txt", "x").ok());
   // "sub/.." names the root: deleting it would empty the workspace.

@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
       const char* t = std::getenv(value("--token-env").c_str());
       o.token = t ? t : "";
     } else if (a == "--help" || a == "-h") {
-      std::printf("usage: pincer-sandboxd --listen unix:PATH|tcp:HOST:PORT [--root DIR] [--token T|--token-env VAR]\n");
+      std::printf(
+          "usage: pincer-sandboxd --listen unix:PATH|tcp:HOST:PORT [--root DIR] [--token "
+          "T|--token-env VAR]\n");
       return 0;
     } else {
       std::fprintf(stderr, "pincer-sandboxd: unknown argument %s\n", a.c_str());

@@ -15,8 +15,8 @@
 namespace pincer::sandboxd {
 
 inline constexpr char kVersion[] = "1";
-inline constexpr size_t kMaxLineBytes = 32 << 20;       // one request or reply
-inline constexpr size_t kDefaultMaxOutput = 1 << 20;   // captured bytes per stream
+inline constexpr size_t kMaxLineBytes = 32 << 20;     // one request or reply
+inline constexpr size_t kDefaultMaxOutput = 1 << 20;  // captured bytes per stream
 inline constexpr long kDefaultTimeoutMs = 120'000;
 
 }  // namespace pincer::sandboxd

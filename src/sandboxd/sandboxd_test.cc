@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 
 // The states ('S', 'Z', …) of the direct children of `pid`.
 std::vector<char> ChildStates(pid_t pid) {
-  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
+                         "/children");
   std::vector<char> states;
   for (pid_t child; children >> child;) {
     std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
@@ -99,7 +100,8 @@ class SandboxdTest : public ::testing::Test {
       json::object m = Next();
       if (m.empty()) return {};
       if (m.contains("event")) {
-        if (streamed && m.at("event").as_string() == "stdout") *streamed += m.at("data").as_string();
+        if (streamed && m.at("event").as_string() == "stdout")
+          *streamed += m.at("data").as_string();
         continue;
       }
       if (m.at("id").as_int64() == id) return m;
@@ -149,8 +151,9 @@ TEST_F(SandboxdTest, AProcessThatLeftTheGroupDoesNotHoldTheCallOpen) {
   auto start = std::chrono::steady_clock::now();
   // The shell waits until `sleep` is in its own session (else the group kill could win the race).
   auto r = Call({{"op", "exec"},
-                 {"command", "echo before; setsid sh -c 'touch escaped; exec sleep 8' & "
-                             "while [ ! -e escaped ]; do sleep 0.01; done; echo after"},
+                 {"command",
+                  "echo before; setsid sh -c 'touch escaped; exec sleep 8' & "
+                  "while [ ! -e escaped ]; do sleep 0.01; done; echo after"},
                  {"timeout_ms", 20000}});
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_LT(took, std::chrono::seconds(4));
@@ -178,11 +181,14 @@ TEST_F(SandboxdTest, CancelKillsAnExecAndTheConnectionGoesOn) {
   EXPECT_EQ(exec_reply.at("signal").as_string(), "SIGKILL") << ToJson(exec_reply);
   // Nothing left to cancel; the same connection still works.
   EXPECT_FALSE(Call({{"op", "cancel"}, {"target", 500}}).at("cancelled").as_bool());
-  EXPECT_EQ(Call({{"op", "exec"}, {"command", "echo still here"}}).at("stdout").as_string(), "still here\n");
+  EXPECT_EQ(Call({{"op", "exec"}, {"command", "echo still here"}}).at("stdout").as_string(),
+            "still here\n");
 }
 
 TEST_F(SandboxdTest, OutputIsCappedWithAMarker) {
-  auto r = Call({{"op", "exec"}, {"command", "head -c 100000 /dev/zero | tr '\\0' a"}, {"max_output_bytes", 2048}});
+  auto r = Call({{"op", "exec"},
+                 {"command", "head -c 100000 /dev/zero | tr '\\0' a"},
+                 {"max_output_bytes", 2048}});
   EXPECT_TRUE(r.at("truncated").as_bool());
   std::string out(r.at("stdout").as_string());
   EXPECT_EQ(out.substr(0, 2048), std::string(2048, 'a'));
@@ -191,7 +197,9 @@ TEST_F(SandboxdTest, OutputIsCappedWithAMarker) {
 }
 
 TEST_F(SandboxdTest, FileOpsAndErrors) {
-  EXPECT_TRUE(Call({{"op", "write"}, {"path", "a/b.txt"}, {"content", "x = 1\ny = 2\n"}}).at("ok").as_bool());
+  EXPECT_TRUE(Call({{"op", "write"}, {"path", "a/b.txt"}, {"content", "x = 1\ny = 2\n"}})
+                  .at("ok")
+                  .as_bool());
   auto read = Call({{"op", "read"}, {"path", "/workspace/a/b.txt"}});
   EXPECT_EQ(read.at("content").as_string(), "x = 1\ny = 2\n");
   auto edit = Call({{"op", "edit"}, {"path", "a/b.txt"}, {"old", "y = 2"}, {"new", "y = 3"}});
@@ -226,7 +234,9 @@ TEST_F(SandboxdTest, OrphansAreReapedWithoutStealingExitStatuses) {
   for (int code = 10; code < 14; ++code) {
     int64_t id = ++next_id_;
     ids.push_back(id);
-    Send({{"id", id}, {"op", "exec"}, {"command", "(sleep 0.02 &); sleep 0.1; exit " + std::to_string(code)}});
+    Send({{"id", id},
+          {"op", "exec"},
+          {"command", "(sleep 0.02 &); sleep 0.1; exit " + std::to_string(code)}});
   }
   std::map<int64_t, int64_t> codes;
   while (codes.size() < ids.size()) {

@@ -61,13 +61,14 @@ class Reader {
 
   virtual Result<std::optional<domain::Environment>> GetEnvironment(std::string_view id) = 0;
   virtual Result<Page<domain::Environment>> ListEnvironments(const PageRequest& page) = 0;
-  virtual Result<std::optional<domain::Environment>> FindEnvironmentByName(std::string_view name) = 0;
+  virtual Result<std::optional<domain::Environment>> FindEnvironmentByName(
+      std::string_view name) = 0;
 
   virtual Result<std::optional<domain::Vault>> GetVault(std::string_view id) = 0;
   virtual Result<Page<domain::Vault>> ListVaults(const PageRequest& page) = 0;
   virtual Result<std::optional<domain::Credential>> GetCredential(std::string_view id) = 0;
   virtual Result<Page<domain::Credential>> ListCredentials(std::string_view vault_id,
-                                                         const PageRequest& page) = 0;
+                                                           const PageRequest& page) = 0;
 
   // Newest first (ts DESC, id DESC).
   virtual Result<Page<domain::AuditEvent>> ListAudit(const AuditQuery& query) = 0;
@@ -190,9 +191,9 @@ class Store {
 };
 
 struct SqliteOptions {
-  std::string path;           // database file; ":memory:" is not supported (use a temp file)
+  std::string path;               // database file; ":memory:" is not supported (use a temp file)
   bool synchronous_full = false;  // PRAGMA synchronous=FULL instead of NORMAL
-  int max_batch = 256;        // writes grouped into one transaction at most
+  int max_batch = 256;            // writes grouped into one transaction at most
 };
 
 // Opens (creating if needed) and migrates the database. Errors name the file and the cause.

@@ -264,7 +264,8 @@ TEST_P(StoreContract, SessionsEventsAndQueue) {
                   e.created_at = 20 + i;
                   e.payload["content"] = "m" + std::to_string(i);
                   RETURN_IF_ERROR(w.AppendEvent(s, e));
-                  w.OnCommit([&committed, seq = e.seq] { committed.push_back(static_cast<int>(seq)); });
+                  w.OnCommit(
+                      [&committed, seq = e.seq] { committed.push_back(static_cast<int>(seq)); });
                 }
                 s.status = "running";
                 s.usage.output = 7;

@@ -54,9 +54,12 @@ bool SameValue(const json::value& a, const json::value& b) {
   }
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
-    case json::kind::null: return true;
-    case json::kind::bool_: return a.get_bool() == b.get_bool();
-    case json::kind::string: return a.get_string() == b.get_string();
+    case json::kind::null:
+      return true;
+    case json::kind::bool_:
+      return a.get_bool() == b.get_bool();
+    case json::kind::string:
+      return a.get_string() == b.get_string();
     case json::kind::array: {
       const auto& x = a.get_array();
       const auto& y = b.get_array();
@@ -76,7 +79,8 @@ bool SameValue(const json::value& a, const json::value& b) {
       }
       return true;
     }
-    default: return false;  // numbers handled above
+    default:
+      return false;  // numbers handled above
   }
 }
 

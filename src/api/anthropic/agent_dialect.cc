@@ -21,14 +21,17 @@ namespace {
 using domain::Checker;
 using domain::FieldErrors;
 
-const std::vector<std::string> kToolNames = {"bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"};
+const std::vector<std::string> kToolNames = {"bash", "edit", "read",      "write",
+                                             "glob", "grep", "web_fetch", "web_search"};
 const std::vector<std::string> kPolicies = {"always_allow", "always_ask", "auto"};
 constexpr char kToolset[] = "agent_toolset_20260401";
 constexpr size_t kMaxTools = 256;
 
 bool IsToolName(std::string_view n) {
   if (n.empty() || n.size() > 128) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
 }
 
 std::string Str(const json::object& o, std::string_view k, std::string def = "") {
@@ -60,7 +63,8 @@ struct ToolsOut {
   json::array mcp_toolsets;
 };
 
-void ParseToolset(const json::object& o, const std::string& path, FieldErrors& errors, ToolsOut& out) {
+void ParseToolset(const json::object& o, const std::string& path, FieldErrors& errors,
+                  ToolsOut& out) {
   Checker c(o, errors, path);
   c.Strict({"type", "default_config", "configs"});
   bool def_enabled = true;
@@ -89,8 +93,8 @@ void ParseToolset(const json::object& o, const std::string& path, FieldErrors& e
           continue;
         }
         Checker ic(item.get_object(), errors, at);
-        ic.Strict({"name", "type", "enabled", "permission_policy", "allowed_domains", "blocked_domains",
-                   "max_content_tokens", "url_sources", "user_location"});
+        ic.Strict({"name", "type", "enabled", "permission_policy", "allowed_domains",
+                   "blocked_domains", "max_content_tokens", "url_sources", "user_location"});
         auto name = ic.Enum("name", kToolNames, /*required=*/true);
         if (!name) continue;
         if (!seen.insert(*name).second) ic.Fail("name", "duplicate tool " + *name);
@@ -103,7 +107,8 @@ void ParseToolset(const json::object& o, const std::string& path, FieldErrors& e
     }
   }
   out.has_toolset = true;
-  out.toolset_default = json::object{{"enabled", def_enabled}, {"permission_policy", json::object{{"type", def_policy}}}};
+  out.toolset_default = json::object{{"enabled", def_enabled},
+                                     {"permission_policy", json::object{{"type", def_policy}}}};
   for (const auto& n : kToolNames) {
     auto [enabled, policy] = per_tool[n];
     if (!enabled) continue;
@@ -113,7 +118,8 @@ void ParseToolset(const json::object& o, const std::string& path, FieldErrors& e
   }
 }
 
-void ParseCustomTool(const json::object& o, const std::string& path, FieldErrors& errors, ToolsOut& out) {
+void ParseCustomTool(const json::object& o, const std::string& path, FieldErrors& errors,
+                     ToolsOut& out) {
   Checker c(o, errors, path);
   c.Strict({"type", "name", "description", "input_schema"});
   auto name = c.String("name", 1, 128, /*required=*/true);
@@ -124,7 +130,8 @@ void ParseCustomTool(const json::object& o, const std::string& path, FieldErrors
   auto description = c.String("description", 1, 1024, /*required=*/true);
   const json::object* schema = c.Object("input_schema", /*required=*/true);
   if (schema) {
-    if (const auto* t = schema->if_contains("type"); t && (!t->is_string() || t->get_string() != "object")) {
+    if (const auto* t = schema->if_contains("type");
+        t && (!t->is_string() || t->get_string() != "object")) {
       c.Fail("input_schema", "type must be \"object\"");
     }
   }
@@ -138,18 +145,21 @@ void ParseCustomTool(const json::object& o, const std::string& path, FieldErrors
   }
 }
 
-void ParseMcpToolset(const json::object& o, const std::string& path, const std::set<std::string>& servers,
-                     FieldErrors& errors, ToolsOut& out) {
+void ParseMcpToolset(const json::object& o, const std::string& path,
+                     const std::set<std::string>& servers, FieldErrors& errors, ToolsOut& out) {
   Checker c(o, errors, path);
   c.Strict({"type", "mcp_server_name", "default_config", "configs"});
   auto server = c.String("mcp_server_name", 1, 255, /*required=*/true);
-  if (server && !servers.count(*server)) c.Fail("mcp_server_name", "no MCP server named \"" + *server + "\" in mcp_servers");
+  if (server && !servers.count(*server))
+    c.Fail("mcp_server_name", "no MCP server named \"" + *server + "\" in mcp_servers");
   json::object echoed{{"type", "mcp_toolset"}, {"mcp_server_name", server.value_or("")}};
   std::optional<bool> e;
   std::optional<std::string> p;
-  if (const json::object* d = c.Object("default_config")) ParseToolConfig(*d, path + "default_config.", errors, e, p);
-  echoed["default_config"] = json::object{{"enabled", e.value_or(true)},
-                                          {"permission_policy", json::object{{"type", p.value_or("always_ask")}}}};
+  if (const json::object* d = c.Object("default_config"))
+    ParseToolConfig(*d, path + "default_config.", errors, e, p);
+  echoed["default_config"] =
+      json::object{{"enabled", e.value_or(true)},
+                   {"permission_policy", json::object{{"type", p.value_or("always_ask")}}}};
   json::array configs;
   if (const auto* cfgs = o.if_contains("configs"); cfgs && cfgs->is_array()) {
     for (size_t i = 0; i < cfgs->get_array().size(); ++i) {
@@ -165,9 +175,10 @@ void ParseMcpToolset(const json::object& o, const std::string& path, const std::
       std::optional<bool> ie;
       std::optional<std::string> ip;
       ParseToolConfig(item.get_object(), at, errors, ie, ip);
-      configs.emplace_back(json::object{{"name", name.value_or("")},
-                                        {"enabled", ie.value_or(e.value_or(true))},
-                                        {"permission_policy", json::object{{"type", ip.value_or(p.value_or("always_ask"))}}}});
+      configs.emplace_back(json::object{
+          {"name", name.value_or("")},
+          {"enabled", ie.value_or(e.value_or(true))},
+          {"permission_policy", json::object{{"type", ip.value_or(p.value_or("always_ask"))}}}});
     }
   } else if (cfgs && !cfgs->is_null()) {
     errors.Add(path + "configs", "expected array");
@@ -177,15 +188,16 @@ void ParseMcpToolset(const json::object& o, const std::string& path, const std::
 }
 
 // Parses `tools` into `spec` (full replacement).
-void ApplyTools(const json::value& tools, const std::set<std::string>& servers, domain::AgentSpec& spec,
-                FieldErrors& errors) {
+void ApplyTools(const json::value& tools, const std::set<std::string>& servers,
+                domain::AgentSpec& spec, FieldErrors& errors) {
   ToolsOut out;
   if (!tools.is_null()) {
     if (!tools.is_array()) {
       errors.Add("tools", std::string("expected array, got ") + domain::JsonKindName(tools));
       return;
     }
-    if (tools.get_array().size() > kMaxTools) errors.Add("tools", "at most " + std::to_string(kMaxTools) + " tools");
+    if (tools.get_array().size() > kMaxTools)
+      errors.Add("tools", "at most " + std::to_string(kMaxTools) + " tools");
     for (size_t i = 0; i < tools.get_array().size(); ++i) {
       const auto& t = tools.get_array()[i];
       std::string path = "tools." + std::to_string(i) + ".";
@@ -195,7 +207,8 @@ void ApplyTools(const json::value& tools, const std::set<std::string>& servers, 
       }
       std::string type = Str(t.get_object(), "type");
       if (type == kToolset) {
-        if (out.has_toolset) errors.Add(path + "type", "only one agent_toolset_20260401 entry is allowed");
+        if (out.has_toolset)
+          errors.Add(path + "type", "only one agent_toolset_20260401 entry is allowed");
         ParseToolset(t.get_object(), path, errors, out);
       } else if (type == "mcp_toolset") {
         ParseMcpToolset(t.get_object(), path, servers, errors, out);
@@ -206,7 +219,8 @@ void ApplyTools(const json::value& tools, const std::set<std::string>& servers, 
       }
     }
   }
-  spec.tools = out.enabled.empty() ? std::vector<std::string>{domain::kNoBuiltinTools} : out.enabled;
+  spec.tools =
+      out.enabled.empty() ? std::vector<std::string>{domain::kNoBuiltinTools} : out.enabled;
   spec.permission_policy = domain::PermissionPolicy{};
   if (!out.ask.empty()) {
     spec.permission_policy.type = "always_ask";
@@ -222,7 +236,8 @@ void ApplyTools(const json::value& tools, const std::set<std::string>& servers, 
 }
 
 // mcp_servers [{type:"url", name, url}] → spec.mcp_servers {name: {type, url}}. Returns names.
-std::set<std::string> ApplyMcpServers(const json::value& v, domain::AgentSpec& spec, FieldErrors& errors) {
+std::set<std::string> ApplyMcpServers(const json::value& v, domain::AgentSpec& spec,
+                                      FieldErrors& errors) {
   std::set<std::string> names;
   spec.mcp_servers.clear();
   if (v.is_null()) return names;
@@ -243,7 +258,8 @@ std::set<std::string> ApplyMcpServers(const json::value& v, domain::AgentSpec& s
     c.Enum("type", {"url"}, /*required=*/true);
     auto name = c.String("name", 1, 255, true);
     auto url = c.String("url", 1, 4096, true);
-    if (url && url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0) c.Fail("url", "must be an http(s) URL");
+    if (url && url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0)
+      c.Fail("url", "must be an http(s) URL");
     if (name && !names.insert(*name).second) c.Fail("name", "duplicate MCP server name " + *name);
     if (name && url) spec.mcp_servers[*name] = json::object{{"type", "url"}, {"url", *url}};
   }
@@ -309,17 +325,20 @@ void ApplySkills(const json::value& v, domain::AgentSpec& spec, FieldErrors& err
     auto id = c.String("skill_id", 1, 256, true);
     auto version = c.String("version", 1, 64);
     if (type && id) {
-      skills.emplace_back(json::object{{"type", *type}, {"skill_id", *id}, {"version", version.value_or("latest")}});
+      skills.emplace_back(json::object{
+          {"type", *type}, {"skill_id", *id}, {"version", version.value_or("latest")}});
     }
   }
   if (!skills.empty()) spec.dialect["skills"] = std::move(skills);
 }
 
 // Fields shared by create and update. `create` requires name and model.
-void ApplyFields(const json::object& body, bool create, domain::AgentSpec& spec, FieldErrors& errors) {
+void ApplyFields(const json::object& body, bool create, domain::AgentSpec& spec,
+                 FieldErrors& errors) {
   Checker c(body, errors);
-  std::vector<std::string> known = {"name", "model", "description", "system", "tools", "mcp_servers",
-                                    "skills", "metadata", "multiagent", "execution_identity"};
+  std::vector<std::string> known = {
+      "name",        "model",  "description", "system",     "tools",
+      "mcp_servers", "skills", "metadata",    "multiagent", "execution_identity"};
   if (!create) known.push_back("version");
   c.Strict(known);
   if (create || c.Has("name")) {
@@ -338,7 +357,8 @@ void ApplyFields(const json::object& body, bool create, domain::AgentSpec& spec,
     }
   }
   if (c.Has("description")) {
-    auto d = c.IsNull("description") ? std::optional<std::string>("") : c.String("description", 0, 2048);
+    auto d =
+        c.IsNull("description") ? std::optional<std::string>("") : c.String("description", 0, 2048);
     if (d) spec.description = d->empty() ? std::nullopt : std::optional<std::string>(*d);
   }
   if (c.Has("system")) {
@@ -375,14 +395,17 @@ json::array ToolsJson(const domain::AgentSpec& spec) {
     const auto* autos = spec.dialect.if_contains("auto_tools");
     auto enabled = [&](const std::string& n) {
       if (none) return false;
-      bool listed = spec.tools.empty() || std::find(spec.tools.begin(), spec.tools.end(), n) != spec.tools.end();
+      bool listed = spec.tools.empty() ||
+                    std::find(spec.tools.begin(), spec.tools.end(), n) != spec.tools.end();
       const auto& p = spec.permission_policy;
-      bool denied = p.type == "deny" && p.tools && std::find(p.tools->begin(), p.tools->end(), n) != p.tools->end();
+      bool denied = p.type == "deny" && p.tools &&
+                    std::find(p.tools->begin(), p.tools->end(), n) != p.tools->end();
       return listed && !denied;
     };
     auto policy = [&](const std::string& n) -> std::string {
       const auto& p = spec.permission_policy;
-      if (p.type == "always_ask" && (!p.tools || std::find(p.tools->begin(), p.tools->end(), n) != p.tools->end())) {
+      if (p.type == "always_ask" &&
+          (!p.tools || std::find(p.tools->begin(), p.tools->end(), n) != p.tools->end())) {
         return "always_ask";
       }
       if (autos && autos->is_object() && autos->get_object().contains(n)) return "auto";
@@ -390,22 +413,32 @@ json::array ToolsJson(const domain::AgentSpec& spec) {
     };
     json::array configs;
     for (const auto& n : kToolNames) {
-      configs.emplace_back(json::object{{"name", n}, {"type", n}, {"enabled", enabled(n)}, {"permission_policy", PolicyJson(policy(n))}});
+      configs.emplace_back(json::object{{"name", n},
+                                        {"type", n},
+                                        {"enabled", enabled(n)},
+                                        {"permission_policy", PolicyJson(policy(n))}});
     }
     json::object default_config;
     if (def != nullptr && def->is_object()) {
       default_config = def->get_object();
     } else {
       bool all_ask = spec.permission_policy.type == "always_ask" && !spec.permission_policy.tools;
-      default_config = json::object{{"enabled", !none}, {"permission_policy", PolicyJson(all_ask ? "always_ask" : "always_allow")}};
+      default_config =
+          json::object{{"enabled", !none},
+                       {"permission_policy", PolicyJson(all_ask ? "always_ask" : "always_allow")}};
     }
-    tools.emplace_back(json::object{{"type", kToolset}, {"default_config", std::move(default_config)}, {"configs", std::move(configs)}});
+    tools.emplace_back(json::object{{"type", kToolset},
+                                    {"default_config", std::move(default_config)},
+                                    {"configs", std::move(configs)}});
   }
   if (const auto* mcp = spec.dialect.if_contains("mcp_toolsets"); mcp && mcp->is_array()) {
     for (const auto& t : mcp->get_array()) tools.push_back(t);
   }
   for (const auto& t : spec.custom_tools) {
-    tools.emplace_back(json::object{{"type", "custom"}, {"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
+    tools.emplace_back(json::object{{"type", "custom"},
+                                    {"name", t.name},
+                                    {"description", t.description},
+                                    {"input_schema", t.input_schema}});
   }
   return tools;
 }
@@ -436,7 +469,8 @@ void AppendSnapshot(const domain::Agent& a, json::object& o) {
   o["type"] = "agent";
   o["name"] = a.spec.name.value_or(a.id);
   o["description"] = a.spec.description ? json::value(*a.spec.description) : json::value(nullptr);
-  o["system"] = a.spec.instructions.empty() ? json::value(nullptr) : json::value(a.spec.instructions);
+  o["system"] =
+      a.spec.instructions.empty() ? json::value(nullptr) : json::value(a.spec.instructions);
   o["model"] = ModelJson(a.spec);
   o["tools"] = ToolsJson(a.spec);
   o["mcp_servers"] = McpServersJson(a.spec);

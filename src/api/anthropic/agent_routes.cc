@@ -4,16 +4,19 @@
 
 namespace pincer::api::anthropic {
 
-Task<Result<json::object>> ObjectBody(const ApiDeps& deps, const http::Request& req, std::string action,
-                                      std::string target) {
-  CO_ASSIGN_OR_RETURN(json::value body, co_await AuditedJsonBody(deps.audit, req, std::move(action), std::move(target)));
+Task<Result<json::object>> ObjectBody(const ApiDeps& deps, const http::Request& req,
+                                      std::string action, std::string target) {
+  CO_ASSIGN_OR_RETURN(json::value body, co_await AuditedJsonBody(deps.audit, req, std::move(action),
+                                                                 std::move(target)));
   if (!body.is_object()) co_return InvalidArgument("body: expected a JSON object");
   co_return std::move(body.get_object());
 }
 
 namespace {
 
-Keyed AgentKey(const domain::Agent& a) { return Keyed{a.created_at, a.id, a.archived_at.has_value()}; }
+Keyed AgentKey(const domain::Agent& a) {
+  return Keyed{a.created_at, a.id, a.archived_at.has_value()};
+}
 
 }  // namespace
 
@@ -46,7 +49,8 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
     if (auto v = req.Query("version")) {
       char* end = nullptr;
       long long version = std::strtoll(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || version < 1) co_return ErrorResponse(InvalidArgument("version: must be a positive integer"));
+      if (v->empty() || *end != '\0' || version < 1)
+        co_return ErrorResponse(InvalidArgument("version: must be a positive integer"));
       co_return Reply(deps.agents.GetVersion(id, version), AgentJson);
     }
     co_return Reply(deps.agents.Get(id), AgentJson);
@@ -58,7 +62,8 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
     if (!body) co_return ErrorResponse(body.error());
     std::optional<int64_t> version;
     if (const auto* v = body->if_contains("version"); v && !v->is_null()) {
-      if (!v->is_int64() || v->get_int64() < 1) co_return ErrorResponse(InvalidArgument("version: must be a positive integer"));
+      if (!v->is_int64() || v->get_int64() < 1)
+        co_return ErrorResponse(InvalidArgument("version: must be a positive integer"));
       version = v->get_int64();
     }
     engine::CallContext ctx = Context(req);
@@ -70,21 +75,23 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
     co_return Reply(agent, AgentJson);
   });
 
-  router.Add("POST", base + "/:agent_id/archive", [&deps](http::Request& req) -> Task<http::Response> {
-    engine::CallContext ctx = Context(req);
-    auto agent = co_await deps.agents.Archive(ctx, req.Param("agent_id"));
-    co_return Reply(agent, AgentJson);
-  });
+  router.Add("POST", base + "/:agent_id/archive",
+             [&deps](http::Request& req) -> Task<http::Response> {
+               engine::CallContext ctx = Context(req);
+               auto agent = co_await deps.agents.Archive(ctx, req.Param("agent_id"));
+               co_return Reply(agent, AgentJson);
+             });
 
-  router.Add("GET", base + "/:agent_id/versions", [&deps](http::Request& req) -> Task<http::Response> {
-    auto params = ParseListParams(req, 20, 100, /*default_descending=*/true);
-    if (!params) co_return ErrorResponse(params.error());
-    params->include_archived = true;
-    auto versions = deps.agents.Versions(req.Param("agent_id"));
-    if (!versions) co_return ErrorResponse(versions.error());
-    auto key = [](const domain::Agent& a) { return Keyed{a.version, a.id, false}; };
-    co_return JsonResponse(PageOf(*versions, *params, key, AgentJson));
-  });
+  router.Add("GET", base + "/:agent_id/versions",
+             [&deps](http::Request& req) -> Task<http::Response> {
+               auto params = ParseListParams(req, 20, 100, /*default_descending=*/true);
+               if (!params) co_return ErrorResponse(params.error());
+               params->include_archived = true;
+               auto versions = deps.agents.Versions(req.Param("agent_id"));
+               if (!versions) co_return ErrorResponse(versions.error());
+               auto key = [](const domain::Agent& a) { return Keyed{a.version, a.id, false}; };
+               co_return JsonResponse(PageOf(*versions, *params, key, AgentJson));
+             });
 }
 
 }  // namespace pincer::api::anthropic

@@ -46,8 +46,8 @@ struct ListParams {
   std::optional<int64_t> created_gt, created_gte, created_lt, created_lte;
 };
 // Errors: invalid_request for a bad limit (1..max), order, cursor or timestamp.
-Result<ListParams> ParseListParams(const http::Request& req, int64_t default_limit, int64_t max_limit,
-                                   bool default_descending);
+Result<ListParams> ParseListParams(const http::Request& req, int64_t default_limit,
+                                   int64_t max_limit, bool default_descending);
 
 struct Keyed {
   int64_t created_at = 0;
@@ -80,8 +80,8 @@ Result<engine::SessionRequest> ParseSessionCreate(const json::value& body);
 Result<void> ApplySessionUpdate(const json::object& body, domain::Session& session);
 // `status` is the dialect status (idle|running|rescheduling|terminated); `agent` may be null
 // when the pinned version is gone.
-json::object SessionJson(const domain::Session& s, const domain::Agent* agent, const std::string& status,
-                         int64_t now_ms);
+json::object SessionJson(const domain::Session& s, const domain::Agent* agent,
+                         const std::string& status, int64_t now_ms);
 // The dialect status of a native session (`awaiting_client`: parked on a confirmation or a
 // custom tool result, which the dialect shows as idle).
 std::string SessionStatus(const domain::Session& s, bool awaiting_client);
@@ -103,10 +103,12 @@ domain::Event EventFromNativeJson(const json::object& o);
 
 // One event of a send request, validated.
 struct SendEvent {
-  std::string type;  // user.message | user.interrupt | user.tool_confirmation | user.custom_tool_result
+  std::string
+      type;  // user.message | user.interrupt | user.tool_confirmation | user.custom_tool_result
   std::string text;  // message / custom tool result text (text blocks joined)
   json::array blocks;
-  std::string tool_use_id;  // confirmation: the agent.tool_use event; custom: the custom_tool_use event
+  std::string
+      tool_use_id;  // confirmation: the agent.tool_use event; custom: the custom_tool_use event
   bool allow = false;
   std::string deny_message;
   bool is_error = false;

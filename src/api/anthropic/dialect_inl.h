@@ -30,13 +30,16 @@ json::object PageOf(const std::vector<T>& items, const ListParams& p, KeyFn key,
     return p.descending ? (a.created_at > ts || (a.created_at == ts && a.id > id))
                         : (a.created_at < ts || (a.created_at == ts && a.id < id));
   };
-  std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return before(a.first, b.first.created_at, b.first.id); });
+  std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+    return before(a.first, b.first.created_at, b.first.id);
+  });
   size_t start = 0;
   int64_t cts = 0;
   std::string cid;
   if (!p.page.empty() && detail::DecodeCursor(p.page, cts, cid)) {
-    while (start < rows.size() && (before(rows[start].first, cts, cid) ||
-                                   (rows[start].first.created_at == cts && rows[start].first.id == cid))) {
+    while (start < rows.size() &&
+           (before(rows[start].first, cts, cid) ||
+            (rows[start].first.created_at == cts && rows[start].first.id == cid))) {
       ++start;
     }
   }
@@ -46,7 +49,8 @@ json::object PageOf(const std::vector<T>& items, const ListParams& p, KeyFn key,
   json::object out;
   out["data"] = std::move(data);
   out["next_page"] = end < rows.size() && end > start
-                         ? json::value(detail::EncodeCursor(rows[end - 1].first.created_at, rows[end - 1].first.id))
+                         ? json::value(detail::EncodeCursor(rows[end - 1].first.created_at,
+                                                            rows[end - 1].first.id))
                          : json::value(nullptr);
   if (with_prev) out["prev_page"] = nullptr;  // the SDK pages forward only
   return out;

@@ -25,7 +25,8 @@ bool Bool(const json::object& o, std::string_view k) {
 }
 
 json::array TextBlocks(const json::object& payload) {
-  if (const auto* b = payload.if_contains("content_blocks"); b && b->is_array()) return b->get_array();
+  if (const auto* b = payload.if_contains("content_blocks"); b && b->is_array())
+    return b->get_array();
   return json::array{json::object{{"type", "text"}, {"text", Str(payload, "content")}}};
 }
 
@@ -45,7 +46,8 @@ json::object Idle(const domain::Event& e, std::string id, json::object stop_reas
 std::pair<const char*, const char*> ErrorType(const std::string& code) {
   if (code == "provider_rate_limited") return {"model_rate_limited_error", "exhausted"};
   if (code == "provider_unavailable") return {"model_overloaded_error", "exhausted"};
-  if (code == "provider_timeout" || code == "provider_stalled") return {"model_request_failed_error", "exhausted"};
+  if (code == "provider_timeout" || code == "provider_stalled")
+    return {"model_request_failed_error", "exhausted"};
   if (code.rfind("provider_", 0) == 0 || code == "context_overflow" || code == "invalid_model" ||
       code == "missing_api_key" || code == "missing_base_url") {
     return {"model_request_failed_error", "terminal"};
@@ -87,7 +89,9 @@ std::vector<json::object> DialectEvents(const domain::Event& e) {
   } else if (t == "session.status_failed") {
     auto [type, retry] = ErrorType(Str(p, "error_code"));
     json::object err = Base(e, "session.error");
-    err["error"] = json::object{{"type", type}, {"message", Str(p, "error")}, {"retry_status", json::object{{"type", retry}}}};
+    err["error"] = json::object{{"type", type},
+                                {"message", Str(p, "error")},
+                                {"retry_status", json::object{{"type", retry}}}};
     out.push_back(std::move(err));
     out.push_back(Idle(e, e.id + "_idle", json::object{{"type", "retries_exhausted"}}));
   } else if (t == "agent.message") {
@@ -117,11 +121,13 @@ std::vector<json::object> DialectEvents(const domain::Event& e) {
   } else if (t == "agent.tool_confirmation_request") {
     std::string use = Str(p, "tool_use_event_id");
     json::array ids{json::value(use.empty() ? e.id : use)};
-    out.push_back(Idle(e, "", json::object{{"type", "requires_action"}, {"event_ids", std::move(ids)}}));
+    out.push_back(
+        Idle(e, "", json::object{{"type", "requires_action"}, {"event_ids", std::move(ids)}}));
   } else if (t == "session.requires_action") {
     const auto* ids = p.if_contains("event_ids");
     json::array list = ids && ids->is_array() ? ids->get_array() : json::array{};
-    out.push_back(Idle(e, "", json::object{{"type", "requires_action"}, {"event_ids", std::move(list)}}));
+    out.push_back(
+        Idle(e, "", json::object{{"type", "requires_action"}, {"event_ids", std::move(list)}}));
   } else if (t == "session.compaction") {
     out.push_back(Base(e, "agent.thread_context_compacted"));
   }
@@ -153,10 +159,11 @@ domain::Event EventFromNativeJson(const json::object& o) {
 namespace {
 
 // Text of content blocks: text blocks, and documents with a plain-text source.
-std::optional<std::string> BlocksText(const json::value& v, const std::string& path, size_t min_blocks,
-                                      FieldErrors& errors) {
+std::optional<std::string> BlocksText(const json::value& v, const std::string& path,
+                                      size_t min_blocks, FieldErrors& errors) {
   if (!v.is_array()) {
-    errors.Add(path, std::string("expected an array of content blocks, got ") + domain::JsonKindName(v));
+    errors.Add(path,
+               std::string("expected an array of content blocks, got ") + domain::JsonKindName(v));
     return std::nullopt;
   }
   const auto& a = v.get_array();
@@ -187,14 +194,18 @@ std::optional<std::string> BlocksText(const json::value& v, const std::string& p
     } else if (type == "document") {
       const auto* src = b.if_contains("source");
       if (src == nullptr || !src->is_object() || Str(src->get_object(), "type") != "text") {
-        errors.Add(at + ".source", "only documents with a {\"type\":\"text\"} source are supported");
+        errors.Add(at + ".source",
+                   "only documents with a {\"type\":\"text\"} source are supported");
         ok = false;
         continue;
       }
       std::string title = Str(b, "title");
       piece = (title.empty() ? "" : title + "\n\n") + Str(src->get_object(), "data");
     } else {
-      errors.Add(at + ".type", type.empty() ? "required" : "\"" + type + "\" blocks are not supported (text and text documents are)");
+      errors.Add(at + ".type",
+                 type.empty()
+                     ? "required"
+                     : "\"" + type + "\" blocks are not supported (text and text documents are)");
       ok = false;
       continue;
     }
@@ -221,7 +232,8 @@ Result<std::vector<SendEvent>> ParseSendEvents(const json::value& body) {
   Checker top(body.get_object(), errors);
   top.Strict({"events"});
   const auto* events = body.get_object().if_contains("events");
-  if (events == nullptr || !events->is_array() || events->get_array().empty() || events->get_array().size() > 50) {
+  if (events == nullptr || !events->is_array() || events->get_array().empty() ||
+      events->get_array().size() > 50) {
     errors.Add("events", "required: an array of 1..50 events");
     return errors.ToError();
   }
@@ -235,8 +247,10 @@ Result<std::vector<SendEvent>> ParseSendEvents(const json::value& body) {
     const json::object& o = ev.get_object();
     Checker c(o, errors, path + ".");
     SendEvent s;
-    auto type = c.Enum("type", {"user.message", "user.interrupt", "user.tool_confirmation", "user.custom_tool_result"},
-                       /*required=*/true);
+    auto type = c.Enum(
+        "type",
+        {"user.message", "user.interrupt", "user.tool_confirmation", "user.custom_tool_result"},
+        /*required=*/true);
     if (!type) continue;
     s.type = *type;
     if (s.type == "user.message") {
@@ -256,7 +270,8 @@ Result<std::vector<SendEvent>> ParseSendEvents(const json::value& body) {
       s.tool_use_id = c.String("tool_use_id", 1, 128, true).value_or("");
       auto result = c.Enum("result", {"allow", "deny"}, true);
       s.allow = result && *result == "allow";
-      if (!c.IsNull("deny_message")) s.deny_message = c.String("deny_message", 0, 4096).value_or("");
+      if (!c.IsNull("deny_message"))
+        s.deny_message = c.String("deny_message", 0, 4096).value_or("");
     } else {
       c.Strict({"type", "custom_tool_use_id", "content", "is_error", "session_thread_id"});
       s.tool_use_id = c.String("custom_tool_use_id", 1, 128, true).value_or("");

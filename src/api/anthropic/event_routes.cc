@@ -23,16 +23,18 @@ void AppendFrame(std::string& out, std::string_view event, std::string_view data
 
 json::object Echo(const domain::Event& e, bool queued) {
   auto events = DialectEvents(e);
-  json::object o = events.empty() ? json::object{{"id", e.id}, {"type", e.type}} : std::move(events.front());
+  json::object o =
+      events.empty() ? json::object{{"id", e.id}, {"type", e.type}} : std::move(events.front());
   if (queued) o["processed_at"] = nullptr;
   return o;
 }
 
-Task<Result<json::object>> Send(const ApiDeps& deps, const engine::CallContext& ctx, const std::string& id,
-                                SendEvent& ev) {
+Task<Result<json::object>> Send(const ApiDeps& deps, const engine::CallContext& ctx,
+                                const std::string& id, SendEvent& ev) {
   if (ev.type == "user.message") {
     json::object payload{{"content", ev.text}, {"content_blocks", std::move(ev.blocks)}};
-    CO_ASSIGN_OR_RETURN(auto posted, co_await deps.sessions.PostMessage(ctx, id, std::move(payload), std::nullopt, false));
+    CO_ASSIGN_OR_RETURN(auto posted, co_await deps.sessions.PostMessage(ctx, id, std::move(payload),
+                                                                        std::nullopt, false));
     co_return Echo(posted.event, posted.queued);
   }
   if (ev.type == "user.interrupt") {
@@ -40,11 +42,12 @@ Task<Result<json::object>> Send(const ApiDeps& deps, const engine::CallContext& 
     co_return Echo(e, false);
   }
   if (ev.type == "user.tool_confirmation") {
-    CO_ASSIGN_OR_RETURN(auto e, co_await deps.sessions.Confirm(id, ev.tool_use_id, ev.allow, ev.deny_message));
+    CO_ASSIGN_OR_RETURN(
+        auto e, co_await deps.sessions.Confirm(id, ev.tool_use_id, ev.allow, ev.deny_message));
     co_return Echo(e, false);
   }
-  CO_ASSIGN_OR_RETURN(auto e, co_await deps.sessions.CustomToolResult(id, ev.tool_use_id, ev.text, ev.is_error,
-                                                                      std::move(ev.blocks)));
+  CO_ASSIGN_OR_RETURN(auto e, co_await deps.sessions.CustomToolResult(
+                                  id, ev.tool_use_id, ev.text, ev.is_error, std::move(ev.blocks)));
   co_return Echo(e, false);
 }
 
@@ -59,18 +62,21 @@ void AppendDelta(std::string& out, const engine::Frame& f, std::set<std::string>
   if (!id || !id->is_string() || !text || !text->is_string()) return;
   std::string event_id(id->get_string());
   if (started.insert(event_id).second) {
-    AppendFrame(out, "event_start",
-                ToJson(json::object{{"type", "event_start"},
-                                    {"event", json::object{{"type", "agent.message"}, {"id", event_id}}}}));
+    AppendFrame(
+        out, "event_start",
+        ToJson(json::object{{"type", "event_start"},
+                            {"event", json::object{{"type", "agent.message"}, {"id", event_id}}}}));
   }
   json::object content{{"type", "text"}, {"text", *text}};
   AppendFrame(out, "event_delta",
               ToJson(json::object{{"type", "event_delta"},
                                   {"event_id", event_id},
-                                  {"delta", json::object{{"type", "content_delta"}, {"content", std::move(content)}}}}));
+                                  {"delta", json::object{{"type", "content_delta"},
+                                                         {"content", std::move(content)}}}}));
 }
 
-http::Response Stream(const ApiDeps& deps, std::string session_id, std::shared_ptr<engine::Subscription> sub) {
+http::Response Stream(const ApiDeps& deps, std::string session_id,
+                      std::shared_ptr<engine::Subscription> sub) {
   http::Response resp;
   resp.headers.Set("content-type", "text/event-stream");
   resp.headers.Set("cache-control", "no-cache");
@@ -105,18 +111,21 @@ http::Response Stream(const ApiDeps& deps, std::string session_id, std::shared_p
         }
       }
       if (raw->dropped()) {
-        AppendFrame(out, "error",
-                    R"({"type":"error","error":{"type":"api_error","message":"the client fell too far behind the live stream; reconnect and read missed events from the events list"}})");
+        AppendFrame(
+            out, "error",
+            R"({"type":"error","error":{"type":"api_error","message":"the client fell too far behind the live stream; reconnect and read missed events from the events list"}})");
         ended = true;
       }
       int64_t now = deps.clock.NowMs();
-      if (out.empty() && now - last_write >= heartbeat_ms) AppendFrame(out, "ping", R"({"type":"ping"})");
+      if (out.empty() && now - last_write >= heartbeat_ms)
+        AppendFrame(out, "ping", R"({"type":"ping"})");
       if (!out.empty()) {
         if (!co_await w.Write(std::move(out))) co_return;
         last_write = now;
       }
       if (ended || w.Closed()) co_return;
-      co_await raw->signal().Wait(std::chrono::milliseconds(std::max<int64_t>(1, heartbeat_ms - (now - last_write))));
+      co_await raw->signal().Wait(
+          std::chrono::milliseconds(std::max<int64_t>(1, heartbeat_ms - (now - last_write))));
     }
   };
   return resp;
@@ -143,8 +152,10 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
     std::set<std::string> wanted;
     for (const auto& t : req.QueryAll("types[]")) wanted.insert(t);
     auto in_range = [&](int64_t t) {
-      return (!params->created_gt || t > *params->created_gt) && (!params->created_gte || t >= *params->created_gte) &&
-             (!params->created_lt || t < *params->created_lt) && (!params->created_lte || t <= *params->created_lte);
+      return (!params->created_gt || t > *params->created_gt) &&
+             (!params->created_gte || t >= *params->created_gte) &&
+             (!params->created_lt || t < *params->created_lt) &&
+             (!params->created_lte || t <= *params->created_lte);
     };
     std::vector<Row> rows;
     for (const auto& e : *events) {
@@ -152,7 +163,9 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
       auto converted = DialectEvents(e);
       for (size_t i = 0; i < converted.size(); ++i) {
         const auto* type = converted[i].if_contains("type");
-        if (!wanted.empty() && (!type || !type->is_string() || !wanted.count(std::string(type->get_string())))) continue;
+        if (!wanted.empty() &&
+            (!type || !type->is_string() || !wanted.count(std::string(type->get_string()))))
+          continue;
         rows.push_back({e.seq, static_cast<int64_t>(i), std::move(converted[i])});
       }
     }
@@ -162,7 +175,8 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
     std::string cursor_index;
     if (!params->page.empty() && detail::DecodeCursor(params->page, cursor_seq, cursor_index) &&
         cursor_index.size() > 1 && cursor_index[0] == 'e') {
-      std::pair<int64_t, int64_t> at{cursor_seq, std::strtoll(cursor_index.c_str() + 1, nullptr, 10)};
+      std::pair<int64_t, int64_t> at{cursor_seq,
+                                     std::strtoll(cursor_index.c_str() + 1, nullptr, 10)};
       while (begin < rows.size()) {
         std::pair<int64_t, int64_t> pos{rows[begin].seq, rows[begin].index};
         if (params->descending ? pos < at : pos > at) break;
@@ -174,7 +188,8 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
     for (size_t i = begin; i < end; ++i) data.emplace_back(std::move(rows[i].event));
     json::object out{{"data", std::move(data)}};
     out["next_page"] = end < rows.size() && end > begin
-                           ? json::value(detail::EncodeCursor(rows[end - 1].seq, "e" + std::to_string(rows[end - 1].index)))
+                           ? json::value(detail::EncodeCursor(
+                                 rows[end - 1].seq, "e" + std::to_string(rows[end - 1].index)))
                            : json::value(nullptr);
     co_return JsonResponse(out);
   });
@@ -200,9 +215,12 @@ void AddEventRoutes(http::Router& router, const ApiDeps& deps) {
     bool deltas = false;
     for (const auto& d : req.QueryAll("event_deltas[]")) {
       if (d != "agent.message" && d != "agent.thinking") {
-        co_return ErrorResponse(InvalidArgument("event_deltas[]: must be agent.message or agent.thinking"));
+        co_return ErrorResponse(
+            InvalidArgument("event_deltas[]: must be agent.message or agent.thinking"));
       }
-      deltas = deltas || d == "agent.message";  // thinking is not streamed (agent.thinking carries no text here)
+      deltas =
+          deltas ||
+          d == "agent.message";  // thinking is not streamed (agent.thinking carries no text here)
     }
     // Subscribe before answering so nothing that happens after the client sees the headers
     // is missed.

@@ -68,26 +68,31 @@ void ApplyConfig(const json::value& v, domain::Environment& env, FieldErrors& er
   c.Strict({"type", "networking", "packages"});
   auto type = c.Enum("type", {"cloud", "self_hosted"});
   if (type && *type == "self_hosted") {
-    c.Fail("type", "self_hosted environments are not supported; sandboxes run on this server (use \"cloud\")");
+    c.Fail(
+        "type",
+        "self_hosted environments are not supported; sandboxes run on this server (use \"cloud\")");
     return;
   }
   if (const json::object* n = c.Object("networking")) ApplyNetworking(*n, env, errors);
   if (const json::object* p = c.Object("packages")) ApplyPackages(*p, env, errors);
-  bool has_packages = env.packages && (env.packages->apt || env.packages->cargo || env.packages->gem ||
-                                       env.packages->go || env.packages->npm || env.packages->pip);
+  bool has_packages =
+      env.packages && (env.packages->apt || env.packages->cargo || env.packages->gem ||
+                       env.packages->go || env.packages->npm || env.packages->pip);
   if (env.networking.type == "limited" && has_packages && !env.networking.allow_package_managers) {
     errors.Add("config.networking.allow_package_managers", "must be true when packages are listed");
   }
 }
 
-void ApplyEnvironmentFields(const json::object& body, bool create, domain::Environment& env, FieldErrors& errors) {
+void ApplyEnvironmentFields(const json::object& body, bool create, domain::Environment& env,
+                            FieldErrors& errors) {
   Checker c(body, errors);
   c.Strict({"name", "description", "metadata", "config", "scope"});
   if (create || c.Has("name")) {
     if (auto name = c.String("name", 1, 256, /*required=*/true)) env.name = *name;
   }
   if (c.Has("description")) {
-    auto d = c.IsNull("description") ? std::optional<std::string>("") : c.String("description", 0, 2048);
+    auto d =
+        c.IsNull("description") ? std::optional<std::string>("") : c.String("description", 0, 2048);
     if (d) env.description = *d;
   }
   c.Enum("scope", {"organization", "account"});
@@ -140,16 +145,20 @@ json::object EnvironmentJson(const domain::Environment& env) {
   }
   domain::Packages none;
   const domain::Packages& p = env.packages ? *env.packages : none;
-  json::object packages{{"type", "packages"}, {"apt", Strings(p.apt)}, {"cargo", Strings(p.cargo)},
-                        {"gem", Strings(p.gem)}, {"go", Strings(p.go)}, {"npm", Strings(p.npm)},
+  json::object packages{{"type", "packages"},        {"apt", Strings(p.apt)},
+                        {"cargo", Strings(p.cargo)}, {"gem", Strings(p.gem)},
+                        {"go", Strings(p.go)},       {"npm", Strings(p.npm)},
                         {"pip", Strings(p.pip)}};
   return json::object{
       {"id", env.id},
       {"type", "environment"},
       {"name", env.name},
-      {"description", env.description.empty() ? json::value(nullptr) : json::value(env.description)},
+      {"description",
+       env.description.empty() ? json::value(nullptr) : json::value(env.description)},
       {"metadata", env.metadata},
-      {"config", json::object{{"type", "cloud"}, {"networking", std::move(networking)}, {"packages", std::move(packages)}}},
+      {"config", json::object{{"type", "cloud"},
+                              {"networking", std::move(networking)},
+                              {"packages", std::move(packages)}}},
       {"scope", "organization"},
       {"created_at", Time(env.created_at)},
       {"updated_at", Time(env.updated_at.value_or(env.created_at))},
@@ -163,7 +172,8 @@ Result<engine::SessionRequest> ParseSessionCreate(const json::value& body) {
   if (!RequireObject(body, errors)) return Invalid(errors);
   const json::object& o = body.get_object();
   Checker c(o, errors);
-  c.Strict({"agent", "environment_id", "title", "metadata", "vault_ids", "resources", "initial_events", "budget"});
+  c.Strict({"agent", "environment_id", "title", "metadata", "vault_ids", "resources",
+            "initial_events", "budget"});
   const json::value* agent = o.if_contains("agent");
   if (agent == nullptr || agent->is_null()) {
     c.Fail("agent", "required");
@@ -185,11 +195,14 @@ Result<engine::SessionRequest> ParseSessionCreate(const json::value& body) {
     if (auto md = domain::CheckMetadata(*m, "metadata", errors)) r.metadata = *md;
   }
   if (auto vaults = c.StringArray("vault_ids", 64, 1, 64)) r.vault_ids = std::move(*vaults);
-  if (const auto* res = o.if_contains("resources"); res && !res->is_null() && !(res->is_array() && res->get_array().empty())) {
-    c.Fail("resources", "session resources (files, repositories, memory stores) are not supported yet; "
-                        "upload files through /v1/agents/{agent_id}/files");
+  if (const auto* res = o.if_contains("resources");
+      res && !res->is_null() && !(res->is_array() && res->get_array().empty())) {
+    c.Fail("resources",
+           "session resources (files, repositories, memory stores) are not supported yet; "
+           "upload files through /v1/agents/{agent_id}/files");
   }
-  if (const auto* init = o.if_contains("initial_events"); init && !init->is_null() && !(init->is_array() && init->get_array().empty())) {
+  if (const auto* init = o.if_contains("initial_events");
+      init && !init->is_null() && !(init->is_array() && init->get_array().empty())) {
     c.Fail("initial_events", "not supported yet; send the events after creating the session");
   }
   if (c.Has("budget") && !c.IsNull("budget")) c.Fail("budget", "not supported yet");
@@ -208,7 +221,8 @@ Result<void> ApplySessionUpdate(const json::object& body, domain::Session& s) {
       s.title = *t;
     }
   }
-  if (const auto* m = body.if_contains("metadata")) domain::PatchMetadata(s.metadata, *m, "metadata", errors);
+  if (const auto* m = body.if_contains("metadata"))
+    domain::PatchMetadata(s.metadata, *m, "metadata", errors);
   if (c.Has("vault_ids")) c.Fail("vault_ids", "can only be set when the session is created");
   if (c.Has("agent")) c.Fail("agent", "per-session agent overrides are not supported yet");
   if (c.Has("budget")) c.Fail("budget", "not supported yet");
@@ -221,8 +235,8 @@ std::string SessionStatus(const domain::Session& s, bool awaiting_client) {
   return "idle";  // idle, and failed (the failure is a session.error event)
 }
 
-json::object SessionJson(const domain::Session& s, const domain::Agent* agent, const std::string& status,
-                         int64_t now_ms) {
+json::object SessionJson(const domain::Session& s, const domain::Agent* agent,
+                         const std::string& status, int64_t now_ms) {
   json::array vaults;
   for (const auto& v : s.vault_ids) vaults.emplace_back(json::string(v));
   if (s.vault_id) vaults.emplace_back(json::string(*s.vault_id));
@@ -243,12 +257,15 @@ json::object SessionJson(const domain::Session& s, const domain::Agent* agent, c
       {"metadata", s.metadata},
       {"resources", json::array{}},
       {"vault_ids", std::move(vaults)},
-      {"stats", json::object{{"duration_seconds", static_cast<double>(std::max<int64_t>(0, end - s.created_at)) / 1000.0}}},
+      {"stats",
+       json::object{{"duration_seconds",
+                     static_cast<double>(std::max<int64_t>(0, end - s.created_at)) / 1000.0}}},
       {"usage", json::object{{"input_tokens", s.usage.input},
                              {"output_tokens", s.usage.output},
                              {"cache_read_input_tokens", s.usage.cache_read},
-                             {"cache_creation", json::object{{"ephemeral_5m_input_tokens", s.usage.cache_write},
-                                                             {"ephemeral_1h_input_tokens", 0}}}}},
+                             {"cache_creation",
+                              json::object{{"ephemeral_5m_input_tokens", s.usage.cache_write},
+                                           {"ephemeral_1h_input_tokens", 0}}}}},
       {"created_at", Time(s.created_at)},
       {"updated_at", Time(s.updated_at.value_or(s.last_event_at.value_or(s.created_at)))},
       {"archived_at", Time(s.archived_at)},
@@ -277,7 +294,8 @@ Result<void> ApplyVaultUpdate(const json::object& body, domain::Vault& v) {
   if (c.Has("display_name")) {
     if (auto n = c.String("display_name", 1, 255, true)) v.display_name = *n;
   }
-  if (const auto* m = body.if_contains("metadata")) domain::PatchMetadata(v.metadata, *m, "metadata", errors);
+  if (const auto* m = body.if_contains("metadata"))
+    domain::PatchMetadata(v.metadata, *m, "metadata", errors);
   if (!errors.empty()) return Invalid(errors);
   return Ok();
 }
@@ -292,7 +310,8 @@ json::object VaultJson(const domain::Vault& v) {
                       {"archived_at", Time(v.archived_at)}};
 }
 
-Result<void> ApplyCredentialFields(const json::object& body, domain::Credential& cred, bool create) {
+Result<void> ApplyCredentialFields(const json::object& body, domain::Credential& cred,
+                                   bool create) {
   FieldErrors errors;
   Checker c(body, errors);
   c.Strict({"display_name", "metadata", "auth"});
@@ -318,15 +337,16 @@ Result<void> ApplyCredentialFields(const json::object& body, domain::Credential&
 }
 
 json::object CredentialJson(const domain::Credential& c) {
-  return json::object{{"id", c.id},
-                      {"type", "vault_credential"},
-                      {"vault_id", c.vault_id},
-                      {"display_name", c.display_name ? json::value(*c.display_name) : json::value(nullptr)},
-                      {"metadata", c.metadata},
-                      {"auth", c.auth},
-                      {"created_at", Time(c.created_at)},
-                      {"updated_at", Time(c.updated_at)},
-                      {"archived_at", Time(c.archived_at)}};
+  return json::object{
+      {"id", c.id},
+      {"type", "vault_credential"},
+      {"vault_id", c.vault_id},
+      {"display_name", c.display_name ? json::value(*c.display_name) : json::value(nullptr)},
+      {"metadata", c.metadata},
+      {"auth", c.auth},
+      {"created_at", Time(c.created_at)},
+      {"updated_at", Time(c.updated_at)},
+      {"archived_at", Time(c.archived_at)}};
 }
 
 }  // namespace pincer::api::anthropic

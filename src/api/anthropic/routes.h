@@ -33,8 +33,8 @@ http::Response Reply(const Result<T>& r, RenderFn render) {
 }
 
 // The JSON body as an object (kInvalidArgument otherwise), audited like native bodies.
-Task<Result<json::object>> ObjectBody(const ApiDeps& deps, const http::Request& req, std::string action,
-                                      std::string target);
+Task<Result<json::object>> ObjectBody(const ApiDeps& deps, const http::Request& req,
+                                      std::string action, std::string target);
 
 // The dialect view of a session: its status and pinned agent version resolved.
 json::object RenderSession(const ApiDeps& deps, const domain::Session& s);

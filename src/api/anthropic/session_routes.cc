@@ -37,13 +37,15 @@ void AddSessionRoutes(http::Router& router, const ApiDeps& deps) {
     if (auto v = req.Query("agent_version")) {
       char* end = nullptr;
       long long n = std::strtoll(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || n < 1) co_return ErrorResponse(InvalidArgument("agent_version: must be a positive integer"));
+      if (v->empty() || *end != '\0' || n < 1)
+        co_return ErrorResponse(InvalidArgument("agent_version: must be a positive integer"));
       agent_version = n;
     }
     std::vector<std::string> statuses = req.QueryAll("statuses[]");
     for (const auto& st : statuses) {
       if (st != "idle" && st != "running" && st != "rescheduling" && st != "terminated") {
-        co_return ErrorResponse(InvalidArgument("statuses[]: must be idle, running, rescheduling or terminated"));
+        co_return ErrorResponse(
+            InvalidArgument("statuses[]: must be idle, running, rescheduling or terminated"));
       }
     }
     auto all = deps.sessions.List({});
@@ -56,7 +58,8 @@ void AddSessionRoutes(http::Router& router, const ApiDeps& deps) {
       if (agent_id && s.agent_id != *agent_id) continue;
       if (agent_version && s.agent_version != *agent_version) continue;
       json::object o = RenderSession(deps, s);
-      if (!statuses.empty() && std::find(statuses.begin(), statuses.end(), o.at("status").as_string()) == statuses.end()) {
+      if (!statuses.empty() && std::find(statuses.begin(), statuses.end(),
+                                         o.at("status").as_string()) == statuses.end()) {
         continue;
       }
       keys.push_back(Keyed{s.created_at, s.id, s.archived_at.has_value()});
@@ -97,12 +100,13 @@ void AddSessionRoutes(http::Router& router, const ApiDeps& deps) {
     co_return JsonResponse(json::object{{"id", id}, {"type", "session_deleted"}});
   });
 
-  router.Add("POST", base + "/:session_id/archive", [&deps](http::Request& req) -> Task<http::Response> {
-    engine::CallContext ctx = Context(req);
-    auto s = co_await deps.sessions.Archive(ctx, req.Param("session_id"));
-    if (!s) co_return ErrorResponse(s.error());
-    co_return JsonResponse(RenderSession(deps, *s));
-  });
+  router.Add("POST", base + "/:session_id/archive",
+             [&deps](http::Request& req) -> Task<http::Response> {
+               engine::CallContext ctx = Context(req);
+               auto s = co_await deps.sessions.Archive(ctx, req.Param("session_id"));
+               if (!s) co_return ErrorResponse(s.error());
+               co_return JsonResponse(RenderSession(deps, *s));
+             });
 }
 
 }  // namespace pincer::api::anthropic

@@ -9,15 +9,24 @@ namespace {
 
 const char* ErrorType(int status) {
   switch (status) {
-    case 400: return "invalid_request_error";
-    case 401: return "authentication_error";
-    case 403: return "permission_error";
-    case 404: return "not_found_error";
-    case 409: return "invalid_request_error";
-    case 413: return "request_too_large";
-    case 429: return "rate_limit_error";
-    case 529: return "overloaded_error";
-    default: return status >= 500 ? "api_error" : "invalid_request_error";
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 409:
+      return "invalid_request_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 529:
+      return "overloaded_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
   }
 }
 
@@ -42,8 +51,10 @@ void FinishResponse(http::Response& resp, const std::string& request_id) {
   }
   json::object detail_obj{{"error_code", code}};
   if (!details.is_null()) detail_obj["fields"] = std::move(details);
-  json::object err{{"type", ErrorType(resp.status)}, {"message", message}, {"details", std::move(detail_obj)}};
-  resp.body = ToJson(json::object{{"type", "error"}, {"error", std::move(err)}, {"request_id", request_id}});
+  json::object err{
+      {"type", ErrorType(resp.status)}, {"message", message}, {"details", std::move(detail_obj)}};
+  resp.body = ToJson(
+      json::object{{"type", "error"}, {"error", std::move(err)}, {"request_id", request_id}});
   resp.headers.Set("content-type", "application/json");
   bool retry = resp.status == 408 || resp.status == 429 || resp.status >= 500;
   resp.headers.Set("x-should-retry", retry ? "true" : "false");
@@ -54,8 +65,8 @@ json::value Time(std::optional<int64_t> ms) {
   return json::value(FormatRfc3339(*ms));
 }
 
-Result<ListParams> ParseListParams(const http::Request& req, int64_t default_limit, int64_t max_limit,
-                                   bool default_descending) {
+Result<ListParams> ParseListParams(const http::Request& req, int64_t default_limit,
+                                   int64_t max_limit, bool default_descending) {
   ListParams p;
   p.limit = default_limit;
   p.descending = default_descending;
@@ -70,11 +81,13 @@ Result<ListParams> ParseListParams(const http::Request& req, int64_t default_lim
   if (auto page = req.Query("page"); page && !page->empty()) {
     int64_t ts = 0;
     std::string id;
-    if (!detail::DecodeCursor(*page, ts, id)) return InvalidArgument("page: not a cursor returned by this server");
+    if (!detail::DecodeCursor(*page, ts, id))
+      return InvalidArgument("page: not a cursor returned by this server");
     p.page = *page;
   }
   if (auto a = req.Query("include_archived")) {
-    if (*a != "true" && *a != "false") return InvalidArgument("include_archived: must be true or false");
+    if (*a != "true" && *a != "false")
+      return InvalidArgument("include_archived: must be true or false");
     p.include_archived = *a == "true";
   }
   if (auto o = req.Query("order")) {
@@ -85,8 +98,9 @@ Result<ListParams> ParseListParams(const http::Request& req, int64_t default_lim
     const char* key;
     std::optional<int64_t>* out;
   };
-  for (Bound b : {Bound{"created_at[gt]", &p.created_gt}, Bound{"created_at[gte]", &p.created_gte},
-                  Bound{"created_at[lt]", &p.created_lt}, Bound{"created_at[lte]", &p.created_lte}}) {
+  for (Bound b :
+       {Bound{"created_at[gt]", &p.created_gt}, Bound{"created_at[gte]", &p.created_gte},
+        Bound{"created_at[lt]", &p.created_lt}, Bound{"created_at[lte]", &p.created_lte}}) {
     if (auto v = req.Query(b.key)) {
       auto ms = ParseRfc3339(*v);
       if (!ms) return InvalidArgument(std::string(b.key) + ": must be an RFC 3339 timestamp");

@@ -11,14 +11,15 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
   engine::AuditLog& audit = deps.audit;
   auto created_total = &deps.metrics.AddCounter("agents_created_total", "Agents created.");
 
-  router.Add("POST", "/v1/agents", [&agents, &audit, created_total](http::Request& req) -> Task<http::Response> {
-    auto body = co_await AuditedJsonBody(audit, req, "agent.create", "");
-    if (!body) co_return ErrorResponse(body.error());
-    auto agent = co_await agents.Create(Context(req), *body);
-    if (!agent) co_return ErrorResponse(agent.error());
-    created_total->With({}).Inc();
-    co_return JsonResponse(domain::AgentToJson(*agent));
-  });
+  router.Add("POST", "/v1/agents",
+             [&agents, &audit, created_total](http::Request& req) -> Task<http::Response> {
+               auto body = co_await AuditedJsonBody(audit, req, "agent.create", "");
+               if (!body) co_return ErrorResponse(body.error());
+               auto agent = co_await agents.Create(Context(req), *body);
+               if (!agent) co_return ErrorResponse(agent.error());
+               created_total->With({}).Inc();
+               co_return JsonResponse(domain::AgentToJson(*agent));
+             });
 
   router.Add("GET", "/v1/agents", [&agents](http::Request& req) -> Task<http::Response> {
     auto page_req = PageParams(req);
@@ -34,31 +35,34 @@ void AddAgentRoutes(http::Router& router, const ApiDeps& deps) {
     co_return JsonResponse(domain::AgentToJson(*agent));
   });
 
-  router.Add("PATCH", "/v1/agents/:agentId", [&agents, &audit](http::Request& req) -> Task<http::Response> {
-    auto body = co_await AuditedJsonBody(audit, req, "agent.update", req.Param("agentId"));
-    if (!body) co_return ErrorResponse(body.error());
-    auto agent = co_await agents.Update(Context(req), req.Param("agentId"), *body);
-    if (!agent) co_return ErrorResponse(agent.error());
-    co_return JsonResponse(domain::AgentToJson(*agent));
-  });
-
-  router.Add("DELETE", "/v1/agents/:agentId", [&agents](http::Request& req) -> Task<http::Response> {
-    auto deleted = co_await agents.Delete(Context(req), req.Param("agentId"));
-    if (!deleted) co_return ErrorResponse(deleted.error());
-    co_return JsonResponse(json::object{{"deleted", true}});
-  });
-
-  router.Add("GET", "/v1/agents/:agentId/versions",
-             [&agents](http::Request& req) -> Task<http::Response> {
-               const std::string& id = req.Param("agentId");
-               auto versions = agents.Versions(id);
-               if (!versions) co_return ErrorResponse(versions.error());
-               json::array items;
-               for (const auto& v : *versions) items.emplace_back(domain::AgentToJson(v));
-               size_t count = items.size();
-               co_return JsonResponse(
-                   json::object{{"agent_id", id}, {"versions", std::move(items)}, {"count", count}});
+  router.Add("PATCH", "/v1/agents/:agentId",
+             [&agents, &audit](http::Request& req) -> Task<http::Response> {
+               auto body =
+                   co_await AuditedJsonBody(audit, req, "agent.update", req.Param("agentId"));
+               if (!body) co_return ErrorResponse(body.error());
+               auto agent = co_await agents.Update(Context(req), req.Param("agentId"), *body);
+               if (!agent) co_return ErrorResponse(agent.error());
+               co_return JsonResponse(domain::AgentToJson(*agent));
              });
+
+  router.Add("DELETE", "/v1/agents/:agentId",
+             [&agents](http::Request& req) -> Task<http::Response> {
+               auto deleted = co_await agents.Delete(Context(req), req.Param("agentId"));
+               if (!deleted) co_return ErrorResponse(deleted.error());
+               co_return JsonResponse(json::object{{"deleted", true}});
+             });
+
+  router.Add(
+      "GET", "/v1/agents/:agentId/versions", [&agents](http::Request& req) -> Task<http::Response> {
+        const std::string& id = req.Param("agentId");
+        auto versions = agents.Versions(id);
+        if (!versions) co_return ErrorResponse(versions.error());
+        json::array items;
+        for (const auto& v : *versions) items.emplace_back(domain::AgentToJson(v));
+        size_t count = items.size();
+        co_return JsonResponse(
+            json::object{{"agent_id", id}, {"versions", std::move(items)}, {"count", count}});
+      });
 
   router.Add("POST", "/v1/agents/:agentId/archive",
              [&agents](http::Request& req) -> Task<http::Response> {

@@ -10,13 +10,14 @@ void AddEnvironmentRoutes(http::Router& router, const ApiDeps& deps) {
   engine::Environments& envs = deps.environments;
   engine::AuditLog& audit = deps.audit;
 
-  router.Add("POST", "/v1/environments", [&envs, &audit](http::Request& req) -> Task<http::Response> {
-    auto body = co_await AuditedJsonBody(audit, req, "environment.create", "");
-    if (!body) co_return ErrorResponse(body.error());
-    auto env = co_await envs.Create(Context(req), *body);
-    if (!env) co_return ErrorResponse(env.error());
-    co_return JsonResponse(domain::EnvironmentToJson(*env));
-  });
+  router.Add("POST", "/v1/environments",
+             [&envs, &audit](http::Request& req) -> Task<http::Response> {
+               auto body = co_await AuditedJsonBody(audit, req, "environment.create", "");
+               if (!body) co_return ErrorResponse(body.error());
+               auto env = co_await envs.Create(Context(req), *body);
+               if (!env) co_return ErrorResponse(env.error());
+               co_return JsonResponse(domain::EnvironmentToJson(*env));
+             });
 
   router.Add("GET", "/v1/environments", [&envs](http::Request& req) -> Task<http::Response> {
     auto page_req = PageParams(req);

@@ -111,9 +111,10 @@ http::Response SessionStream(const ApiDeps& deps, std::string session_id, int64_
         }
       }
       if (raw->dropped()) {
-        AppendFrame(out, "error",
-                    R"({"error":"slow_consumer","message":"the client fell too far behind the live stream; reconnect with Last-Event-ID to resume"})",
-                    0);
+        AppendFrame(
+            out, "error",
+            R"({"error":"slow_consumer","message":"the client fell too far behind the live stream; reconnect with Last-Event-ID to resume"})",
+            0);
         co_await w.Write(std::move(out));
         co_return;
       }

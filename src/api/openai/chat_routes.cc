@@ -22,16 +22,20 @@ json::object Usage(const engine::ChatResult& r) {
                       {"total_tokens", r.prompt_tokens + r.completion_tokens}};
 }
 
-std::string ChunkJson(const std::string& id, int64_t created, const std::string& model, json::object delta,
-                      json::value finish_reason) {
-  return ToJson(json::object{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                             {"model", model},
-                             {"choices", json::array{json::object{{"index", 0}, {"delta", std::move(delta)},
-                                                                  {"finish_reason", std::move(finish_reason)}}}}});
+std::string ChunkJson(const std::string& id, int64_t created, const std::string& model,
+                      json::object delta, json::value finish_reason) {
+  return ToJson(json::object{
+      {"id", id},
+      {"object", "chat.completion.chunk"},
+      {"created", created},
+      {"model", model},
+      {"choices", json::array{json::object{{"index", 0},
+                                           {"delta", std::move(delta)},
+                                           {"finish_reason", std::move(finish_reason)}}}}});
 }
 
-http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_ptr<engine::ChatTurn> turn,
-                      bool include_usage) {
+http::Response Stream(const ApiDeps& deps, engine::CallContext ctx,
+                      std::shared_ptr<engine::ChatTurn> turn, bool include_usage) {
   http::Response resp;
   resp.headers.Set("content-type", "text/event-stream");
   resp.headers.Set("cache-control", "no-cache");
@@ -42,7 +46,8 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
     std::string id = "chatcmpl-" + turn->session_id + "-" + std::to_string(turn->after_seq);
     int64_t created = deps.clock.NowMs() / 1000;
     json::object first{{"role", "assistant"}, {"content", ""}};
-    bool ok = co_await w.Write("data: " + ChunkJson(id, created, turn->model, std::move(first), nullptr) + "\n\n");
+    bool ok = co_await w.Write(
+        "data: " + ChunkJson(id, created, turn->model, std::move(first), nullptr) + "\n\n");
     bool ended = false;
     engine::ChatTextStream text;
     auto chunk = [&](const std::string& t) {
@@ -53,7 +58,9 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
       std::string out;
       for (const auto& f : sub->Drain()) {
         if (std::string t = text.Feed(*f); !t.empty()) out += chunk(t);
-        if (!f->status.empty() && f->seq > turn->after_seq && (f->status == "idle" || f->status == "failed")) ended = true;
+        if (!f->status.empty() && f->seq > turn->after_seq &&
+            (f->status == "idle" || f->status == "failed"))
+          ended = true;
       }
       if (!out.empty()) ok = co_await w.Write(std::move(out));
       if (!ok || w.Closed()) break;
@@ -64,7 +71,8 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
         } else {
           // A subscriber that fell behind gets no more frames: watch the session until the
           // turn ends, then send the rest of the text from the log.
-          auto wait = sub->dropped() ? std::chrono::milliseconds(100) : std::chrono::milliseconds(15000);
+          auto wait =
+              sub->dropped() ? std::chrono::milliseconds(100) : std::chrono::milliseconds(15000);
           co_await sub->signal().Wait(wait);
         }
       }
@@ -81,15 +89,22 @@ http::Response Stream(const ApiDeps& deps, engine::CallContext ctx, std::shared_
       std::string message = result ? *result->error : result.error().message;
       std::string code = result ? result->error_code : result.error().wire_code;
       tail = "event: error\ndata: " +
-             ToJson(json::object{{"error", json::object{{"message", message}, {"type", "run_failed"}, {"code", code}}}}) +
+             ToJson(json::object{
+                 {"error",
+                  json::object{{"message", message}, {"type", "run_failed"}, {"code", code}}}}) +
              "\n\n";
     } else {
       if (std::string rest = text.Rest(result->content); !rest.empty()) tail = chunk(rest);
       tail += "data: " + ChunkJson(id, created, turn->model, json::object{}, "stop") + "\n\n";
       if (include_usage) {
-        tail += "data: " + ToJson(json::object{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                                               {"model", turn->model}, {"choices", json::array{}},
-                                               {"usage", Usage(*result)}}) + "\n\n";
+        tail += "data: " +
+                ToJson(json::object{{"id", id},
+                                    {"object", "chat.completion.chunk"},
+                                    {"created", created},
+                                    {"model", turn->model},
+                                    {"choices", json::array{}},
+                                    {"usage", Usage(*result)}}) +
+                "\n\n";
       }
       tail += "data: [DONE]\n\n";
     }
@@ -112,14 +127,17 @@ http::Response OpenAiError(const Error& e) {
   if (status >= 500 && e.code == ErrorCode::kInternal) {
     log::Error("api", "chat completion failed").Field("error", e.ToString());
   }
-  return JsonResponse(json::object{{"error", json::object{{"message", message}, {"type", type}, {"code", e.wire_code}}}},
-                      status);
+  return JsonResponse(
+      json::object{
+          {"error", json::object{{"message", message}, {"type", type}, {"code", e.wire_code}}}},
+      status);
 }
 
 void AddChatRoutes(http::Router& router, const ApiDeps& deps) {
   router.Add("POST", "/v1/chat/completions", [&deps](http::Request& req) -> Task<http::Response> {
     auto body = JsonBody(req);
-    if (!body) co_return OpenAiError(InvalidArgument(body.error().message, "invalid_request_error"));
+    if (!body)
+      co_return OpenAiError(InvalidArgument(body.error().message, "invalid_request_error"));
     engine::ChatRequest request;
     request.agent_id = Header(req, "x-openclaw-agent-id", "x-pincer-agent-id");
     std::string key = Header(req, "x-openclaw-session-key", "x-pincer-session-key");
@@ -156,9 +174,11 @@ void AddChatRoutes(http::Router& router, const ApiDeps& deps) {
         {"object", "chat.completion"},
         {"created", result->created_ms / 1000},
         {"model", turn->model},
-        {"choices", json::array{json::object{{"index", 0},
-                                             {"message", json::object{{"role", "assistant"}, {"content", result->content}}},
-                                             {"finish_reason", "stop"}}}},
+        {"choices",
+         json::array{json::object{
+             {"index", 0},
+             {"message", json::object{{"role", "assistant"}, {"content", result->content}}},
+             {"finish_reason", "stop"}}}},
         {"usage", Usage(*result)}});
     r.headers.Set("x-pincer-session-id", turn->session_id);
     co_return r;
@@ -171,14 +191,20 @@ void AddChatRoutes(http::Router& router, const ApiDeps& deps) {
     for (const auto& [id, price] : deps.prices.models()) {
       std::string provider = id.substr(0, id.find('/'));
       auto it = configured.find(provider);
-      if (it == configured.end()) it = configured.emplace(provider, deps.models.Configured(provider)).first;
+      if (it == configured.end())
+        it = configured.emplace(provider, deps.models.Configured(provider)).first;
       if (!it->second) continue;
-      data.emplace_back(json::object{{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", provider}});
-      models.emplace_back(json::object{{"id", id}, {"provider", provider}, {"name", id.substr(id.find('/') + 1)}});
+      data.emplace_back(json::object{
+          {"id", id}, {"object", "model"}, {"created", created}, {"owned_by", provider}});
+      models.emplace_back(
+          json::object{{"id", id}, {"provider", provider}, {"name", id.substr(id.find('/') + 1)}});
     }
     size_t count = models.size();
-    co_return JsonResponse(json::object{{"object", "list"}, {"data", std::move(data)}, {"source", "price_table"},
-                                        {"models", std::move(models)}, {"count", count}});
+    co_return JsonResponse(json::object{{"object", "list"},
+                                        {"data", std::move(data)},
+                                        {"source", "price_table"},
+                                        {"models", std::move(models)},
+                                        {"count", count}});
   });
 }
 

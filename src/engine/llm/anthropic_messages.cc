@@ -35,7 +35,8 @@ json::array Messages(const std::vector<Message>& in) {
         append("user", json::object{{"type", "text"}, {"text", m.text}});
         break;
       case Message::Role::kTool: {
-        json::object block{{"type", "tool_result"}, {"tool_use_id", m.tool_call_id}, {"content", m.text}};
+        json::object block{
+            {"type", "tool_result"}, {"tool_use_id", m.tool_call_id}, {"content", m.text}};
         if (m.is_error) block["is_error"] = true;
         append("user", std::move(block));
         break;
@@ -48,8 +49,9 @@ json::array Messages(const std::vector<Message>& in) {
         }
         if (!m.text.empty()) append("assistant", json::object{{"type", "text"}, {"text", m.text}});
         for (const auto& c : m.tool_calls) {
-          append("assistant", json::object{{"type", "tool_use"}, {"id", c.id}, {"name", c.name},
-                                           {"input", c.arguments}});
+          append("assistant",
+                 json::object{
+                     {"type", "tool_use"}, {"id", c.id}, {"name", c.name}, {"input", c.arguments}});
         }
         if (m.text.empty() && m.tool_calls.empty() && m.thinking_signature.empty()) {
           append("assistant", json::object{{"type", "text"}, {"text", "(no output)"}});
@@ -79,7 +81,8 @@ class AnthropicMessages final : public Provider {
     req.idle_timeout = options_.idle_timeout;
 
     AnthropicStreamDecoder decoder(options_.name, stream);
-    SseParser parser([&decoder](std::string_view ev, std::string_view data) { decoder.OnEvent(ev, data); });
+    SseParser parser(
+        [&decoder](std::string_view ev, std::string_view data) { decoder.OnEvent(ev, data); });
     http::BodySink sink = [&parser](std::string_view chunk) {
       parser.Feed(chunk);
       return true;
@@ -120,9 +123,10 @@ json::object AnthropicBody(const Request& request) {
   // Prompt caching: a breakpoint after the system prompt and tools, and one on the last block of
   // the conversation, so each step re-reads everything before it from the cache.
   if (!request.system.empty()) {
-    body["system"] = json::array{json::object{{"type", "text"},
-                                              {"text", request.system},
-                                              {"cache_control", json::object{{"type", "ephemeral"}}}}};
+    body["system"] =
+        json::array{json::object{{"type", "text"},
+                                 {"text", request.system},
+                                 {"cache_control", json::object{{"type", "ephemeral"}}}}};
   }
   auto& msgs = body["messages"].as_array();
   if (!msgs.empty()) {
@@ -204,7 +208,8 @@ void AnthropicStreamDecoder::OnEvent(std::string_view event, std::string_view da
     }
   } else if (type == "message_delta") {
     if (const auto* d = o.if_contains("delta"); d && d->is_object()) {
-      if (auto sr = StrField(d->get_object(), "stop_reason"); !sr.empty()) response_.stop_reason = sr;
+      if (auto sr = StrField(d->get_object(), "stop_reason"); !sr.empty())
+        response_.stop_reason = sr;
     }
     if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
       int64_t out = IntField(u->get_object(), "output_tokens");
@@ -241,7 +246,8 @@ Result<Response> AnthropicStreamDecoder::Finish() {
   return std::move(response_);
 }
 
-std::unique_ptr<Provider> MakeAnthropicMessages(http::HttpClient& client, AnthropicOptions options) {
+std::unique_ptr<Provider> MakeAnthropicMessages(http::HttpClient& client,
+                                                AnthropicOptions options) {
   return std::make_unique<AnthropicMessages>(client, std::move(options));
 }
 

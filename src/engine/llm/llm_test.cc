@@ -32,13 +32,18 @@ TEST(OpenAiDecoder, AssemblesTextToolCallsAndUsage) {
   StreamHandler h;
   h.on_text = [&](std::string_view t) { streamed += t; };
   OpenAiStreamDecoder d("openai", h);
-  d.OnData(R"({"model":"gpt-x","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]})");
+  d.OnData(
+      R"({"model":"gpt-x","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]})");
   d.OnData(R"({"choices":[{"index":0,"delta":{"content":"lo"}}]})");
-  d.OnData(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"test_echo","arguments":""}}]}}]})");
-  d.OnData(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"te"}}]}}]})");
-  d.OnData(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"xt\":\"hi\"}"}}]}}]})");
+  d.OnData(
+      R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"test_echo","arguments":""}}]}}]})");
+  d.OnData(
+      R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"te"}}]}}]})");
+  d.OnData(
+      R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"xt\":\"hi\"}"}}]}}]})");
   d.OnData(R"({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]})");
-  d.OnData(R"({"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":40},"cost":0.5}})");
+  d.OnData(
+      R"({"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":40},"cost":0.5}})");
   d.OnData("[DONE]");
   auto r = d.Finish();
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
@@ -84,13 +89,16 @@ TEST(OpenAiBody, MapsMessagesToolsAndReasoning) {
   OpenAiChatOptions opt;
   opt.max_completion_tokens = true;
   auto body = OpenAiChatBody(req, opt);
-  EXPECT_EQ(ToJson(body.at("messages")),
-            R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"},)"
-            R"({"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"test_echo","arguments":"{\"text\":\"x\"}"}}]},)"
-            R"({"role":"tool","tool_call_id":"call_1","content":"x"}])");
+  EXPECT_EQ(
+      ToJson(body.at("messages")),
+      R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"},)"
+      R"({"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"test_echo","arguments":"{\"text\":\"x\"}"}}]},)"
+      R"({"role":"tool","tool_call_id":"call_1","content":"x"}])");
   EXPECT_EQ(body.at("reasoning_effort").as_string(), "high");
   EXPECT_TRUE(body.contains("max_completion_tokens"));
-  EXPECT_EQ(body.at("tools").as_array()[0].as_object().at("function").as_object().at("name").as_string(), "test_echo");
+  EXPECT_EQ(
+      body.at("tools").as_array()[0].as_object().at("function").as_object().at("name").as_string(),
+      "test_echo");
 }
 
 TEST(AnthropicDecoder, AssemblesThinkingTextAndToolUse) {
@@ -98,16 +106,26 @@ TEST(AnthropicDecoder, AssemblesThinkingTextAndToolUse) {
   StreamHandler h;
   h.on_thinking = [&](std::string_view t) { thinking_seen += t; };
   AnthropicStreamDecoder d("anthropic", h);
-  d.OnEvent("message_start", R"({"type":"message_start","message":{"model":"claude-x","usage":{"input_tokens":50,"cache_read_input_tokens":10,"cache_creation_input_tokens":5,"output_tokens":1}}})");
-  d.OnEvent("content_block_start", R"({"index":0,"content_block":{"type":"thinking","thinking":""}})");
-  d.OnEvent("content_block_delta", R"({"index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}})");
-  d.OnEvent("content_block_delta", R"({"index":0,"delta":{"type":"signature_delta","signature":"sig"}})");
+  d.OnEvent(
+      "message_start",
+      R"({"type":"message_start","message":{"model":"claude-x","usage":{"input_tokens":50,"cache_read_input_tokens":10,"cache_creation_input_tokens":5,"output_tokens":1}}})");
+  d.OnEvent("content_block_start",
+            R"({"index":0,"content_block":{"type":"thinking","thinking":""}})");
+  d.OnEvent("content_block_delta",
+            R"({"index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}})");
+  d.OnEvent("content_block_delta",
+            R"({"index":0,"delta":{"type":"signature_delta","signature":"sig"}})");
   d.OnEvent("content_block_start", R"({"index":1,"content_block":{"type":"text","text":""}})");
   d.OnEvent("content_block_delta", R"({"index":1,"delta":{"type":"text_delta","text":"ok"}})");
-  d.OnEvent("content_block_start", R"({"index":2,"content_block":{"type":"tool_use","id":"toolu_1","name":"test_echo","input":{}}})");
-  d.OnEvent("content_block_delta", R"({"index":2,"delta":{"type":"input_json_delta","partial_json":"{\"text\":"}})");
-  d.OnEvent("content_block_delta", R"({"index":2,"delta":{"type":"input_json_delta","partial_json":"\"y\"}"}})");
-  d.OnEvent("message_delta", R"({"delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":33}})");
+  d.OnEvent(
+      "content_block_start",
+      R"({"index":2,"content_block":{"type":"tool_use","id":"toolu_1","name":"test_echo","input":{}}})");
+  d.OnEvent("content_block_delta",
+            R"({"index":2,"delta":{"type":"input_json_delta","partial_json":"{\"text\":"}})");
+  d.OnEvent("content_block_delta",
+            R"({"index":2,"delta":{"type":"input_json_delta","partial_json":"\"y\"}"}})");
+  d.OnEvent("message_delta",
+            R"({"delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":33}})");
   d.OnEvent("message_stop", R"({"type":"message_stop"})");
   auto r = d.Finish();
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
@@ -158,7 +176,8 @@ TEST(AnthropicBody, MergesToolResultsAndSetsThinkingBudget) {
   const auto& msgs = body.at("messages").as_array();
   ASSERT_EQ(msgs.size(), 3u);  // user, assistant, user(tool results merged)
   EXPECT_EQ(msgs[2].as_object().at("content").as_array().size(), 2u);
-  EXPECT_EQ(msgs[1].as_object().at("content").as_array()[0].as_object().at("type").as_string(), "thinking");
+  EXPECT_EQ(msgs[1].as_object().at("content").as_array()[0].as_object().at("type").as_string(),
+            "thinking");
   EXPECT_EQ(body.at("thinking").as_object().at("budget_tokens").as_int64(), 8192);
   EXPECT_GT(body.at("max_tokens").as_int64(), 8192);
 }
@@ -166,14 +185,17 @@ TEST(AnthropicBody, MergesToolResultsAndSetsThinkingBudget) {
 TEST(ProviderErrors, NormalisesStatuses) {
   http::Headers h;
   h.Set("retry-after", "2");
-  auto auth = ProviderHttpError("openai", 401, R"({"error":{"message":"bad key"}})", {}, "OPENAI_API_KEY");
+  auto auth =
+      ProviderHttpError("openai", 401, R"({"error":{"message":"bad key"}})", {}, "OPENAI_API_KEY");
   EXPECT_EQ(auth.wire_code, "provider_auth");
   EXPECT_NE(auth.message.find("OPENAI_API_KEY"), std::string::npos);
   EXPECT_FALSE(IsRetryable(auth));
   auto limited = ProviderHttpError("openai", 429, "{}", h, "K");
   EXPECT_TRUE(IsRetryable(limited));
   EXPECT_EQ(limited.details_json, R"({"retry_after_ms":2000})");
-  auto overflow = ProviderHttpError("openai", 400, R"({"error":{"code":"context_length_exceeded","message":"too long"}})", {}, "K");
+  auto overflow = ProviderHttpError(
+      "openai", 400, R"({"error":{"code":"context_length_exceeded","message":"too long"}})", {},
+      "K");
   EXPECT_EQ(overflow.wire_code, "context_overflow");
   EXPECT_TRUE(IsRetryable(ProviderHttpError("anthropic", 529, "{}", {}, "K")));
 }
@@ -200,13 +222,14 @@ TEST(Retry, RetriesRetryableErrorsThenSucceeds) {
   ThreadExecutor ex;
   FlakyProvider p(2, Error(ErrorCode::kUnavailable, "provider_unavailable", "500"));
   std::promise<Result<Response>> done;
-  Request req;           // the coroutine keeps references: these outlive it
+  Request req;  // the coroutine keeps references: these outlive it
   StreamHandler stream;
   int resets = 0;
   stream.on_retry = [&](int) { ++resets; };
   ex.Post([&] {
-    Spawn<Result<Response>>(CompleteWithRetry(p, req, stream, nullptr, {3, std::chrono::milliseconds(1)}),
-                            [&](Result<Response> r) { done.set_value(std::move(r)); });
+    Spawn<Result<Response>>(
+        CompleteWithRetry(p, req, stream, nullptr, {3, std::chrono::milliseconds(1)}),
+        [&](Result<Response> r) { done.set_value(std::move(r)); });
   });
   auto r = done.get_future().get();
   ASSERT_TRUE(r.has_value());
@@ -221,26 +244,32 @@ TEST(Retry, GivesUpAndSaysHowOften) {
   Request req;
   StreamHandler stream;
   ex.Post([&] {
-    Spawn<Result<Response>>(CompleteWithRetry(p, req, stream, nullptr, {2, std::chrono::milliseconds(1)}),
-                            [&](Result<Response> r) { done.set_value(std::move(r)); });
+    Spawn<Result<Response>>(
+        CompleteWithRetry(p, req, stream, nullptr, {2, std::chrono::milliseconds(1)}),
+        [&](Result<Response> r) { done.set_value(std::move(r)); });
   });
   auto r = done.get_future().get();
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(p.calls, 3);
   EXPECT_NE(r.error().message.find("gave up after 3 attempts"), std::string::npos);
   FlakyProvider fatal(5, Error(ErrorCode::kUnauthenticated, "provider_auth", "no"));
-  EXPECT_FALSE(SyncWait(CompleteWithRetry(fatal, req, stream, nullptr, {3, std::chrono::milliseconds(1)})).has_value());
+  EXPECT_FALSE(
+      SyncWait(CompleteWithRetry(fatal, req, stream, nullptr, {3, std::chrono::milliseconds(1)}))
+          .has_value());
   EXPECT_EQ(fatal.calls, 1);
 }
 
 TEST(Registry, ResolvesPresetsAndNamesMissingKeys) {
   auto client = http::MakeHttpClient();
-  std::map<std::string, std::string> env = {{"OPENAI_API_KEY", "k"}, {"GOOGLE_API_KEY", "g"},
+  std::map<std::string, std::string> env = {{"OPENAI_API_KEY", "k"},
+                                            {"GOOGLE_API_KEY", "g"},
                                             {"DEEPSEEK_BASE_URL", "http://127.0.0.1:1/v1/"}};
-  Registry reg(*client, [&](const std::string& k) -> std::optional<std::string> {
-    auto it = env.find(k);
-    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
-  }, {});
+  Registry reg(*client,
+               [&](const std::string& k) -> std::optional<std::string> {
+                 auto it = env.find(k);
+                 return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+               },
+               {});
   auto ok = reg.Resolve("openai/gpt-5.5");
   ASSERT_TRUE(ok.has_value());
   EXPECT_EQ(ok->model_id, "gpt-5.5");
@@ -249,20 +278,24 @@ TEST(Registry, ResolvesPresetsAndNamesMissingKeys) {
   EXPECT_EQ(nested->model_id, "models/gemini-2.5-pro");
   auto missing = reg.Resolve("anthropic/claude-sonnet-4-6");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().message, "ANTHROPIC_API_KEY is not set; cannot call anthropic/claude-sonnet-4-6");
+  EXPECT_EQ(missing.error().message,
+            "ANTHROPIC_API_KEY is not set; cannot call anthropic/claude-sonnet-4-6");
   EXPECT_EQ(reg.Resolve("deepseek/deepseek-chat").error().message,
             "DEEPSEEK_API_KEY is not set; cannot call deepseek/deepseek-chat");
   EXPECT_TRUE(reg.Resolve("ollama/llama3.2").has_value());  // local: no key needed
-  EXPECT_NE(reg.Resolve("acme/x").error().message.find("unknown provider \"acme\""), std::string::npos);
+  EXPECT_NE(reg.Resolve("acme/x").error().message.find("unknown provider \"acme\""),
+            std::string::npos);
   EXPECT_NE(reg.Resolve("gpt-4o").error().message.find("provider/model"), std::string::npos);
-  EXPECT_NE(reg.Resolve("openai-compatible/x").error().message.find("OPENAI_COMPATIBLE_BASE_URL"), std::string::npos);
+  EXPECT_NE(reg.Resolve("openai-compatible/x").error().message.find("OPENAI_COMPATIBLE_BASE_URL"),
+            std::string::npos);
 }
 
 TEST(Pricing, DefaultTableParsesAndCostsUsage) {
   const auto& t = PriceTable::Default();
   EXPECT_FALSE(t.version().empty());
   EXPECT_GT(t.models().size(), 10u);
-  auto custom = PriceTable::Parse(R"({"version":"t","models":{"p/m":{"input":2,"output":10,"cache_read":0.5}}})");
+  auto custom = PriceTable::Parse(
+      R"({"version":"t","models":{"p/m":{"input":2,"output":10,"cache_read":0.5}}})");
   ASSERT_TRUE(custom.has_value());
   domain::Usage u;
   u.input = 1'000'000;

@@ -28,17 +28,18 @@ json::value MessageJson(const Message& m) {
       return json::object{{"role", "tool"}, {"tool_call_id", m.tool_call_id}, {"content", m.text}};
     case Message::Role::kAssistant: {
       json::object o{{"role", "assistant"}};
-      o["content"] = m.text.empty() && !m.tool_calls.empty() ? json::value(nullptr) : json::value(m.text);
+      o["content"] =
+          m.text.empty() && !m.tool_calls.empty() ? json::value(nullptr) : json::value(m.text);
       if (!m.tool_calls.empty()) {
         json::array calls;
         for (const auto& c : m.tool_calls) {
           calls.emplace_back(json::object{
               {"id", c.id},
               {"type", "function"},
-              {"function", json::object{{"name", c.name},
-                                        {"arguments", c.raw_arguments.empty()
-                                                          ? ToJson(c.arguments)
-                                                          : c.raw_arguments}}}});
+              {"function",
+               json::object{{"name", c.name},
+                            {"arguments",
+                             c.raw_arguments.empty() ? ToJson(c.arguments) : c.raw_arguments}}}});
         }
         o["tool_calls"] = std::move(calls);
       }
@@ -102,11 +103,10 @@ json::object OpenAiChatBody(const Request& request, const OpenAiChatOptions& opt
   if (!request.tools.empty()) {
     json::array tools;
     for (const auto& t : request.tools) {
-      tools.emplace_back(json::object{
-          {"type", "function"},
-          {"function", json::object{{"name", t.name},
-                                    {"description", t.description},
-                                    {"parameters", t.input_schema}}}});
+      tools.emplace_back(json::object{{"type", "function"},
+                                      {"function", json::object{{"name", t.name},
+                                                                {"description", t.description},
+                                                                {"parameters", t.input_schema}}}});
     }
     body["tools"] = std::move(tools);
   }
@@ -156,9 +156,10 @@ void OpenAiStreamDecoder::OnData(std::string_view data) {
   const auto& choice = choices->get_array()[0];
   if (!choice.is_object()) return;
   if (auto fr = StrField(choice.get_object(), "finish_reason"); !fr.empty()) {
-    response_.stop_reason = fr == "stop" ? "end_turn" : fr == "tool_calls" ? "tool_use"
-                            : fr == "length"                ? "max_tokens"
-                                                            : std::string(fr);
+    response_.stop_reason = fr == "stop"         ? "end_turn"
+                            : fr == "tool_calls" ? "tool_use"
+                            : fr == "length"     ? "max_tokens"
+                                                 : std::string(fr);
   }
   const auto* delta = choice.get_object().if_contains("delta");
   if (!delta || !delta->is_object()) return;

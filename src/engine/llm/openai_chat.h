@@ -15,10 +15,10 @@
 namespace pincer::llm {
 
 struct OpenAiChatOptions {
-  std::string name;      // provider name for messages, e.g. "openai"
-  std::string base_url;  // up to and including /v1 (…/chat/completions is appended)
-  std::string api_key;   // may be empty for local servers
-  std::string key_env;   // the variable the key came from, for error messages
+  std::string name;                    // provider name for messages, e.g. "openai"
+  std::string base_url;                // up to and including /v1 (…/chat/completions is appended)
+  std::string api_key;                 // may be empty for local servers
+  std::string key_env;                 // the variable the key came from, for error messages
   bool max_completion_tokens = false;  // OpenAI's name for the output cap; others use max_tokens
   bool reasoning_effort = true;        // send reasoning_effort for thinking levels
   std::chrono::milliseconds timeout{600'000};

@@ -12,12 +12,15 @@ Result<PriceTable> PriceTable::Parse(std::string_view text) {
   if (!v->is_object()) return InvalidArgument("price table must be an object", "invalid_prices");
   const auto& o = v->get_object();
   PriceTable t;
-  if (const auto* ver = o.if_contains("version"); ver && ver->is_string()) t.version_ = ver->get_string();
+  if (const auto* ver = o.if_contains("version"); ver && ver->is_string())
+    t.version_ = ver->get_string();
   const auto* models = o.if_contains("models");
-  if (!models || !models->is_object()) return InvalidArgument("price table needs \"models\"", "invalid_prices");
+  if (!models || !models->is_object())
+    return InvalidArgument("price table needs \"models\"", "invalid_prices");
   for (const auto& kv : models->get_object()) {
     if (!kv.value().is_object()) {
-      return InvalidArgument("price of " + std::string(kv.key()) + " must be an object", "invalid_prices");
+      return InvalidArgument("price of " + std::string(kv.key()) + " must be an object",
+                             "invalid_prices");
     }
     const auto& p = kv.value().get_object();
     auto num = [&](std::string_view k, double fallback) {

@@ -21,7 +21,8 @@ std::string ExtractMessage(std::string_view body) {
         }
       }
     }
-    if (const auto* m = o.if_contains("message"); m && m->is_string()) return std::string(m->get_string());
+    if (const auto* m = o.if_contains("message"); m && m->is_string())
+      return std::string(m->get_string());
   }
   std::string s(body.substr(0, 300));
   return s.empty() ? "(empty body)" : s;
@@ -99,8 +100,10 @@ Error ProviderStreamError(std::string_view provider, std::string_view type,
                           std::string_view message) {
   std::string p(provider);
   std::string m = p + " stream error (" + std::string(type) + "): " + std::string(message);
-  if (type == "rate_limit_error") return Error(ErrorCode::kResourceExhausted, "provider_rate_limited", m);
-  if (type == "invalid_request_error") return Error(ErrorCode::kInvalidArgument, "provider_bad_request", m);
+  if (type == "rate_limit_error")
+    return Error(ErrorCode::kResourceExhausted, "provider_rate_limited", m);
+  if (type == "invalid_request_error")
+    return Error(ErrorCode::kInvalidArgument, "provider_bad_request", m);
   if (type == "authentication_error" || type == "permission_error") {
     return Error(ErrorCode::kUnauthenticated, "provider_auth", m);
   }

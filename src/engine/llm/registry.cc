@@ -9,7 +9,8 @@ namespace pincer::llm {
 namespace {
 
 std::string Upper(std::string s) {
-  for (auto& c : s) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -31,11 +32,20 @@ const std::vector<Preset>& Presets() {
       {"groq", "openai", "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, true, false, true},
       {"openrouter", "openai", "https://openrouter.ai/api/v1", {"OPENROUTER_API_KEY"}, true, false},
       {"together", "openai", "https://api.together.xyz/v1", {"TOGETHER_API_KEY"}, true, false},
-      {"fireworks", "openai", "https://api.fireworks.ai/inference/v1", {"FIREWORKS_API_KEY"}, true, false},
+      {"fireworks",
+       "openai",
+       "https://api.fireworks.ai/inference/v1",
+       {"FIREWORKS_API_KEY"},
+       true,
+       false},
       {"cerebras", "openai", "https://api.cerebras.ai/v1", {"CEREBRAS_API_KEY"}, true, false},
       {"zenmux", "openai", "https://zenmux.ai/api/v1", {"ZENMUX_API_KEY"}, true, false},
-      {"gemini", "openai", "https://generativelanguage.googleapis.com/v1beta/openai",
-       {"GEMINI_API_KEY", "GOOGLE_API_KEY"}, true, false},
+      {"gemini",
+       "openai",
+       "https://generativelanguage.googleapis.com/v1beta/openai",
+       {"GEMINI_API_KEY", "GOOGLE_API_KEY"},
+       true,
+       false},
       {"ollama", "openai", "http://127.0.0.1:11434/v1", {"OLLAMA_API_KEY"}, false, false},
       {"vllm", "openai", "http://127.0.0.1:8000/v1", {"VLLM_API_KEY"}, false, false},
       {"openai-compatible", "openai", "", {"OPENAI_COMPATIBLE_API_KEY"}, false, false},
@@ -62,9 +72,9 @@ void Registry::Override(std::string name, std::unique_ptr<Provider> provider) {
 Result<Registry::Resolved> Registry::Resolve(std::string_view model) {
   size_t slash = model.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == model.size()) {
-    return InvalidArgument("model \"" + std::string(model) +
-                               "\" must look like provider/model (e.g. openai/gpt-5.5)",
-                           "invalid_model");
+    return InvalidArgument(
+        "model \"" + std::string(model) + "\" must look like provider/model (e.g. openai/gpt-5.5)",
+        "invalid_model");
   }
   std::string name(model.substr(0, slash));
   Resolved out;
@@ -96,13 +106,15 @@ Result<Registry::Resolved> Registry::Resolve(std::string_view model) {
     }
   }
   if (key.empty() && preset->key_required) {
-    return InvalidArgument(key_env + " is not set; cannot call " + std::string(model), "missing_api_key");
+    return InvalidArgument(key_env + " is not set; cannot call " + std::string(model),
+                           "missing_api_key");
   }
   std::string base_env = Upper(name) + "_BASE_URL";
   std::string base = preset->base_url;
   if (auto v = env_(base_env); v && !v->empty()) base = *v;
   if (base.empty()) {
-    return InvalidArgument(base_env + " is not set; cannot call " + std::string(model), "missing_base_url");
+    return InvalidArgument(base_env + " is not set; cannot call " + std::string(model),
+                           "missing_base_url");
   }
   base = TrimSlash(base);
   std::unique_ptr<Provider> provider;

@@ -22,9 +22,9 @@
 namespace pincer::llm {
 
 struct Preset {
-  std::string name;             // model prefix, e.g. "deepseek"
-  std::string format;           // "openai" | "anthropic"
-  std::string base_url;         // default; empty = must be configured
+  std::string name;                   // model prefix, e.g. "deepseek"
+  std::string format;                 // "openai" | "anthropic"
+  std::string base_url;               // default; empty = must be configured
   std::vector<std::string> key_envs;  // first set one wins
   bool key_required = true;
   bool max_completion_tokens = false;

@@ -52,7 +52,8 @@ Task<Result<Response>> CompleteWithRetry(Provider& provider, const Request& requ
     int64_t base = policy.base_delay.count() << std::min(attempt, 10);
     uint32_t jitter_bits = 0;
     RandomBytes(&jitter_bits, sizeof(jitter_bits));
-    int64_t delay = base / 2 + static_cast<int64_t>(jitter_bits % static_cast<uint32_t>(base / 2 + 1));
+    int64_t delay =
+        base / 2 + static_cast<int64_t>(jitter_bits % static_cast<uint32_t>(base / 2 + 1));
     if (int64_t hint = RetryAfterMs(r.error()); hint >= 0) delay = hint;
     delay = std::min<int64_t>(delay, policy.max_delay.count());
     log::Warn("llm", "retrying provider call")

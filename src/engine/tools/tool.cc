@@ -34,12 +34,15 @@ json::object Schema(std::initializer_list<std::pair<const char*, const char*>> p
     properties[name] = json::object{{"type", type}};
     required.emplace_back(name);
   }
-  return json::object{{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
+  return json::object{
+      {"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
 }
 
 class EchoTool final : public Tool {
  public:
-  EchoTool() : spec_{"test_echo", "Returns its `text` argument unchanged (test tool).", Schema({{"text", "string"}})} {}
+  EchoTool()
+      : spec_{"test_echo", "Returns its `text` argument unchanged (test tool).",
+              Schema({{"text", "string"}})} {}
   const llm::ToolSpec& spec() const override { return spec_; }
   Task<ToolResult> Run(const json::object& args, ToolContext&) override {
     const auto* t = args.if_contains("text");
@@ -53,11 +56,13 @@ class EchoTool final : public Tool {
 
 class SleepTool final : public Tool {
  public:
-  SleepTool() : spec_{"test_sleep", "Waits `ms` milliseconds (test tool).", Schema({{"ms", "integer"}})} {}
+  SleepTool()
+      : spec_{"test_sleep", "Waits `ms` milliseconds (test tool).", Schema({{"ms", "integer"}})} {}
   const llm::ToolSpec& spec() const override { return spec_; }
   Task<ToolResult> Run(const json::object& args, ToolContext& ctx) override {
     int64_t ms = 0;
-    if (const auto* v = args.if_contains("ms"); v && v->is_int64()) ms = std::clamp<int64_t>(v->get_int64(), 0, 600'000);
+    if (const auto* v = args.if_contains("ms"); v && v->is_int64())
+      ms = std::clamp<int64_t>(v->get_int64(), 0, 600'000);
     AsyncSignal wake;
     CancelToken::Registration reg;
     if (ctx.cancel) reg = ctx.cancel->OnCancel([&wake] { wake.Notify(); });
@@ -72,11 +77,14 @@ class SleepTool final : public Tool {
 
 class FailTool final : public Tool {
  public:
-  FailTool() : spec_{"test_fail", "Always fails with `message` (test tool).", Schema({{"message", "string"}})} {}
+  FailTool()
+      : spec_{"test_fail", "Always fails with `message` (test tool).",
+              Schema({{"message", "string"}})} {}
   const llm::ToolSpec& spec() const override { return spec_; }
   Task<ToolResult> Run(const json::object& args, ToolContext&) override {
     const auto* m = args.if_contains("message");
-    co_return ToolResult{m && m->is_string() ? std::string(m->get_string()) : "test_fail failed", true};
+    co_return ToolResult{m && m->is_string() ? std::string(m->get_string()) : "test_fail failed",
+                         true};
   }
 
  private:

@@ -52,7 +52,8 @@ Result<std::string> LoadInstallationId(const std::string& state_dir) {
 void ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
   std::error_code ec;
   if (chown(dir.c_str(), uid, gid) != 0) return;
-  for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec)) {
+  for (const auto& e :
+       fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec)) {
     (void)!lchown(e.path().c_str(), uid, gid);
   }
 }
@@ -61,15 +62,18 @@ class DockerRuntime final : public SandboxRuntime {
  public:
   DockerRuntime(DockerOptions options, std::string installation_id, http::HttpClient& client,
                 http::LineTransport& transport)
-      : options_(std::move(options)), installation_id_(std::move(installation_id)), client_(client),
+      : options_(std::move(options)),
+        installation_id_(std::move(installation_id)),
+        client_(client),
         transport_(transport) {}
 
   std::string name() const override { return "docker"; }
   std::optional<FileOwner> WorkspaceOwner() const override { return kSandboxUser; }
 
   // One Engine API call; non-2xx becomes an error naming the step.
-  Task<Result<http::ClientResponse>> Api(std::string method, std::string path, std::string body,
-                                         const std::string& step, std::chrono::milliseconds timeout = std::chrono::milliseconds(60'000)) {
+  Task<Result<http::ClientResponse>> Api(
+      std::string method, std::string path, std::string body, const std::string& step,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(60'000)) {
     http::ClientRequest req;
     req.method = std::move(method);
     req.url = "http://docker/" + options_.api_version + path;
@@ -80,7 +84,9 @@ class DockerRuntime final : public SandboxRuntime {
       req.body = std::move(body);
     }
     auto r = co_await client_.Send(std::move(req));
-    if (!r) co_return Error(ErrorCode::kUnavailable, "sandbox_failed", "docker " + step + ": " + r.error().message);
+    if (!r)
+      co_return Error(ErrorCode::kUnavailable, "sandbox_failed",
+                      "docker " + step + ": " + r.error().message);
     co_return r;
   }
 
@@ -88,7 +94,8 @@ class DockerRuntime final : public SandboxRuntime {
     std::string msg = r.body;
     auto v = ParseJson(r.body);
     if (v && v->is_object()) {
-      if (const auto* m = v->get_object().if_contains("message"); m && m->is_string()) msg = m->get_string();
+      if (const auto* m = v->get_object().if_contains("message"); m && m->is_string())
+        msg = m->get_string();
     }
     return Error(ErrorCode::kUnavailable, "sandbox_failed",
                  "docker " + step + " failed (HTTP " + std::to_string(r.status) + "): " + msg);
@@ -106,15 +113,19 @@ class DockerRuntime final : public SandboxRuntime {
     std::error_code ec;
     fs::create_directories(dir + "/run", ec);
     if (!ec) fs::create_directories(spec.workspace_dir, ec);
-    if (ec) co_return Error(ErrorCode::kUnavailable, "sandbox_failed", "docker sandbox directories: " + ec.message());
+    if (ec)
+      co_return Error(ErrorCode::kUnavailable, "sandbox_failed",
+                      "docker sandbox directories: " + ec.message());
     ChownTree(spec.workspace_dir, kSandboxUser.uid, kSandboxUser.gid);
     ChownTree(dir + "/run", kSandboxUser.uid, kSandboxUser.gid);
     info.endpoint = "unix:" + dir + "/run/sandboxd.sock";
     info.name = "pincer-" + info.id;
 
-    json::object labels{{"managed-by", kManagedBy}, {kInstallationLabel, installation_id_},
+    json::object labels{{"managed-by", kManagedBy},
+                        {kInstallationLabel, installation_id_},
                         {"pincer.sandbox-id", info.id},
-                        {"pincer.session-id", spec.session_id}, {"pincer.environment-id", spec.environment_id},
+                        {"pincer.session-id", spec.session_id},
+                        {"pincer.environment-id", spec.environment_id},
                         {"pincer.workspace", spec.workspace_dir}};
     json::object host{
         {"Binds", json::array{spec.workspace_dir + ":/workspace", dir + "/run:/run/pincer",
@@ -129,20 +140,25 @@ class DockerRuntime final : public SandboxRuntime {
         {"Tmpfs", json::object{{"/tmp", "rw,nosuid,size=512m"}}},
         {"NetworkMode", spec.network == "unrestricted" ? "bridge" : "none"},
         {"RestartPolicy", json::object{{"Name", "no"}}}};
-    json::object body{{"Image", spec.image},
-                      {"Cmd", json::array{"/run/pincer-sandboxd", "--listen", "unix:/run/pincer/sandboxd.sock", "--root", "/workspace"}},
-                      {"Entrypoint", json::array{}},
-                      {"User", std::to_string(kSandboxUser.uid) + ":" + std::to_string(kSandboxUser.gid)},
-                      {"WorkingDir", "/workspace"},
-                      {"Env", json::array{"HOME=/workspace", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
-                      {"Labels", labels},
-                      {"NetworkDisabled", spec.network != "unrestricted"},
-                      {"HostConfig", host}};
-    auto created = co_await Api("POST", "/containers/create?name=" + info.name, ToJson(body), "create");
+    json::object body{
+        {"Image", spec.image},
+        {"Cmd", json::array{"/run/pincer-sandboxd", "--listen", "unix:/run/pincer/sandboxd.sock",
+                            "--root", "/workspace"}},
+        {"Entrypoint", json::array{}},
+        {"User", std::to_string(kSandboxUser.uid) + ":" + std::to_string(kSandboxUser.gid)},
+        {"WorkingDir", "/workspace"},
+        {"Env", json::array{"HOME=/workspace",
+                            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+        {"Labels", labels},
+        {"NetworkDisabled", spec.network != "unrestricted"},
+        {"HostConfig", host}};
+    auto created =
+        co_await Api("POST", "/containers/create?name=" + info.name, ToJson(body), "create");
     if (!created) co_return std::move(created).error();
     if (created->status == 404) {
       co_return Error(ErrorCode::kUnavailable, "sandbox_failed",
-                      "docker image " + spec.image + " not found (build it with scripts/build-sandbox-image.sh)");
+                      "docker image " + spec.image +
+                          " not found (build it with scripts/build-sandbox-image.sh)");
     }
     if (created->status != 201) co_return Failed("create", *created);
     auto started = co_await Api("POST", "/containers/" + info.name + "/start", "", "start");
@@ -151,10 +167,11 @@ class DockerRuntime final : public SandboxRuntime {
       (void)co_await Stop(info.id);
       co_return e;
     }
-    std::ofstream(dir + "/meta.json") << ToJson(json::object{{"id", info.id}, {"session_id", info.session_id},
-                                                             {"workspace_dir", info.workspace_dir}});
+    std::ofstream(dir + "/meta.json") << ToJson(json::object{
+        {"id", info.id}, {"session_id", info.session_id}, {"workspace_dir", info.workspace_dir}});
     http::LineHandlers none;
-    auto probe = co_await transport_.Connect(info.endpoint, none, std::chrono::milliseconds(15'000));
+    auto probe =
+        co_await transport_.Connect(info.endpoint, none, std::chrono::milliseconds(15'000));
     if (!probe) {
       (void)co_await Stop(info.id);
       co_return Error(ErrorCode::kUnavailable, "sandbox_failed",
@@ -204,8 +221,10 @@ class DockerRuntime final : public SandboxRuntime {
       // A warm sandbox claimed after creation records its session in meta.json.
       auto meta = ParseJson(ReadFile(options_.state_dir + "/" + i.id + "/meta.json"));
       if (meta && meta->is_object()) {
-        if (const auto* s = meta->get_object().if_contains("session_id"); s && s->is_string()) i.session_id = s->get_string();
-        if (const auto* w = meta->get_object().if_contains("workspace_dir"); w && w->is_string()) i.workspace_dir = w->get_string();
+        if (const auto* s = meta->get_object().if_contains("session_id"); s && s->is_string())
+          i.session_id = s->get_string();
+        if (const auto* w = meta->get_object().if_contains("workspace_dir"); w && w->is_string())
+          i.workspace_dir = w->get_string();
       }
       i.endpoint = "unix:" + options_.state_dir + "/" + i.id + "/run/sandboxd.sock";
       const auto* state = o.if_contains("State");
@@ -230,13 +249,15 @@ class DockerRuntime final : public SandboxRuntime {
     std::string path = options_.state_dir + "/" + id + "/meta.json";
     std::ofstream f(path);
     if (!f) return SysError("write " + path, errno);
-    f << ToJson(json::object{{"id", id}, {"session_id", session_id}, {"workspace_dir", workspace_dir}});
+    f << ToJson(
+        json::object{{"id", id}, {"session_id", session_id}, {"workspace_dir", workspace_dir}});
     return Ok();
   }
 
   Task<Result<std::string>> Logs(std::string id, int tail) override {
-    auto r = co_await Api("GET", "/containers/pincer-" + id + "/logs?stdout=1&stderr=1&tail=" + std::to_string(tail),
-                          "", "logs", std::chrono::milliseconds(5000));
+    auto r = co_await Api(
+        "GET", "/containers/pincer-" + id + "/logs?stdout=1&stderr=1&tail=" + std::to_string(tail),
+        "", "logs", std::chrono::milliseconds(5000));
     if (!r) co_return std::move(r).error();
     if (r->status != 200) co_return Failed("logs", *r);
     co_return DemuxLogs(r->body);
@@ -255,8 +276,11 @@ std::string DemuxLogs(std::string_view raw) {
   std::string out;
   size_t pos = 0;
   while (pos + 8 <= raw.size()) {
-    auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(raw[pos + i])); };
-    if (b(0) > 2 || b(1) != 0 || b(2) != 0 || b(3) != 0) return std::string(raw);  // a TTY stream: not multiplexed
+    auto b = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(raw[pos + i]));
+    };
+    if (b(0) > 2 || b(1) != 0 || b(2) != 0 || b(3) != 0)
+      return std::string(raw);  // a TTY stream: not multiplexed
     uint32_t len = (b(4) << 24) | (b(5) << 16) | (b(6) << 8) | b(7);
     pos += 8;
     out.append(raw.substr(pos, len));
@@ -266,8 +290,8 @@ std::string DemuxLogs(std::string_view raw) {
 }
 
 Task<Result<std::unique_ptr<SandboxRuntime>>> MakeDockerRuntime(DockerOptions options,
-                                                                 http::HttpClient& client,
-                                                                 http::LineTransport& transport) {
+                                                                http::HttpClient& client,
+                                                                http::LineTransport& transport) {
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);
   if (ec) co_return SysError("mkdir " + options.state_dir, ec.value());
@@ -278,7 +302,8 @@ Task<Result<std::unique_ptr<SandboxRuntime>>> MakeDockerRuntime(DockerOptions op
   if (!ping || ping->status != 200) {
     co_return Error(ErrorCode::kUnavailable, "sandbox_unavailable",
                     "the Docker daemon does not answer on " + options.socket +
-                        (ping ? "" : ": " + ping.error().message) + " (start dockerd, or use PINCER_SANDBOX=local)");
+                        (ping ? "" : ": " + ping.error().message) +
+                        " (start dockerd, or use PINCER_SANDBOX=local)");
   }
   co_return std::unique_ptr<SandboxRuntime>(std::move(rt));
 }

@@ -28,8 +28,8 @@ struct DockerOptions {
 
 // Fails (kUnavailable) when the Docker daemon does not answer on the socket.
 Task<Result<std::unique_ptr<SandboxRuntime>>> MakeDockerRuntime(DockerOptions options,
-                                                                 http::HttpClient& client,
-                                                                 http::LineTransport& transport);
+                                                                http::HttpClient& client,
+                                                                http::LineTransport& transport);
 
 // Splits Docker's multiplexed log stream (8-byte frame headers) into plain text.
 std::string DemuxLogs(std::string_view raw);

@@ -66,8 +66,9 @@ CgroupSupport DetectCgroups() {
     return s;
   }
   s.version = "none";
-  s.detail = "no writable cgroup v1 or v2 hierarchy with memory/pids/cpu controllers; sandboxes run "
-             "without memory, pids and CPU limits";
+  s.detail =
+      "no writable cgroup v1 or v2 hierarchy with memory/pids/cpu controllers; sandboxes run "
+      "without memory, pids and CPU limits";
   return s;
 }
 
@@ -76,7 +77,8 @@ Result<Cgroup> Cgroup::Create(const CgroupSupport& support, const std::string& n
   Cgroup g;
   if (support.version == "none") return g;
   auto has = [&](const std::string& c) {
-    return std::find(support.controllers.begin(), support.controllers.end(), c) != support.controllers.end();
+    return std::find(support.controllers.begin(), support.controllers.end(), c) !=
+           support.controllers.end();
   };
   if (support.version == "v2") {
     g.v2_ = true;
@@ -90,7 +92,8 @@ Result<Cgroup> Cgroup::Create(const CgroupSupport& support, const std::string& n
     WriteFile(parent + "/cgroup.subtree_control", enable);
     std::string dir = parent + "/" + name;
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Error(ErrorCode::kUnavailable, "sandbox_failed", "mkdir " + dir + ": " + std::strerror(errno));
+      return Error(ErrorCode::kUnavailable, "sandbox_failed",
+                   "mkdir " + dir + ": " + std::strerror(errno));
     }
     g.dirs_.push_back(dir);
     g.memory_dir_ = dir;
@@ -99,7 +102,9 @@ Result<Cgroup> Cgroup::Create(const CgroupSupport& support, const std::string& n
       WriteFile(dir + "/memory.swap.max", "0");
     }
     if (has("pids")) WriteFile(dir + "/pids.max", std::to_string(limits.pids));
-    if (has("cpu")) WriteFile(dir + "/cpu.max", std::to_string(static_cast<int64_t>(limits.cpus * 100000)) + " 100000");
+    if (has("cpu"))
+      WriteFile(dir + "/cpu.max",
+                std::to_string(static_cast<int64_t>(limits.cpus * 100000)) + " 100000");
     return g;
   }
   for (const auto& c : support.controllers) {
@@ -108,7 +113,8 @@ Result<Cgroup> Cgroup::Create(const CgroupSupport& support, const std::string& n
     fs::create_directories(parent, ec);
     std::string dir = parent + "/" + name;
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Error(ErrorCode::kUnavailable, "sandbox_failed", "mkdir " + dir + ": " + std::strerror(errno));
+      return Error(ErrorCode::kUnavailable, "sandbox_failed",
+                   "mkdir " + dir + ": " + std::strerror(errno));
     }
     g.dirs_.push_back(dir);
     if (c == "memory") {
@@ -119,7 +125,8 @@ Result<Cgroup> Cgroup::Create(const CgroupSupport& support, const std::string& n
       WriteFile(dir + "/pids.max", std::to_string(limits.pids));
     } else if (c == "cpu") {
       WriteFile(dir + "/cpu.cfs_period_us", "100000");
-      WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(static_cast<int64_t>(limits.cpus * 100000)));
+      WriteFile(dir + "/cpu.cfs_quota_us",
+                std::to_string(static_cast<int64_t>(limits.cpus * 100000)));
     }
   }
   return g;

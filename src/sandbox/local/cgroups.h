@@ -13,9 +13,9 @@
 namespace pincer::sandbox::local {
 
 struct CgroupSupport {
-  std::string version;  // "v2", "v1" or "none"
+  std::string version;                   // "v2", "v1" or "none"
   std::vector<std::string> controllers;  // of memory, pids, cpu: those we can use
-  std::string detail;   // why something is missing
+  std::string detail;                    // why something is missing
 };
 
 CgroupSupport DetectCgroups();

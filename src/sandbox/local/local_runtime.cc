@@ -1,8 +1,8 @@
 #include "sandbox/local/local_runtime.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,11 +26,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kEtcFiles[] = {
-    "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf",
-    "/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types", "/etc/ssl", "/etc/ca-certificates",
-    "/etc/alternatives", "/etc/python3", "/etc/python3.11", "/etc/gitconfig", "/etc/debian_version",
-    "/etc/os-release", nullptr};
+const char* const kEtcFiles[] = {"/etc/resolv.conf",
+                                 "/etc/hosts",
+                                 "/etc/nsswitch.conf",
+                                 "/etc/host.conf",
+                                 "/etc/gai.conf",
+                                 "/etc/ld.so.cache",
+                                 "/etc/localtime",
+                                 "/etc/mime.types",
+                                 "/etc/ssl",
+                                 "/etc/ca-certificates",
+                                 "/etc/alternatives",
+                                 "/etc/python3",
+                                 "/etc/python3.11",
+                                 "/etc/gitconfig",
+                                 "/etc/debian_version",
+                                 "/etc/os-release",
+                                 nullptr};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path);
@@ -98,7 +110,9 @@ class LocalRuntime final : public SandboxRuntime {
     if (!ec) fs::create_directories(spec.workspace_dir, ec);
     if (ec) co_return Failed("create sandbox directories", ec.message());
     info.endpoint = "unix:" + dir + "/run/sandboxd.sock";
-    WriteFile(dir + "/passwd", "root:x:0:0:root:/root:/bin/sh\npincer:x:1000:1000:pincer:/workspace:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+    WriteFile(dir + "/passwd",
+              "root:x:0:0:root:/root:/bin/sh\npincer:x:1000:1000:pincer:/workspace:/bin/"
+              "bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
     WriteFile(dir + "/group", "root:x:0:\npincer:x:1000:\nnogroup:x:65534:\n");
 
     auto cgroup = Cgroup::Create(LocalCgroupSupport(), info.id, spec.limits);
@@ -113,9 +127,13 @@ class LocalRuntime final : public SandboxRuntime {
       cgroup->Destroy();
       co_return Failed("start bwrap", std::strerror(errno));
     }
-    json::object meta{{"id", info.id}, {"pid", pid}, {"endpoint", info.endpoint},
-                      {"session_id", info.session_id}, {"environment_id", info.environment_id},
-                      {"workspace_dir", info.workspace_dir}, {"created_at", info.created_at},
+    json::object meta{{"id", info.id},
+                      {"pid", pid},
+                      {"endpoint", info.endpoint},
+                      {"session_id", info.session_id},
+                      {"environment_id", info.environment_id},
+                      {"workspace_dir", info.workspace_dir},
+                      {"created_at", info.created_at},
                       {"network", spec.network}};
     WriteFile(dir + "/meta.json", ToJson(meta));
     info.name = "bwrap:" + std::to_string(pid);
@@ -136,7 +154,8 @@ class LocalRuntime final : public SandboxRuntime {
     if (!probe) {
       std::string log = ReadFile(dir + "/sandbox.log");
       (void)co_await Stop(info.id);
-      co_return Failed("sandboxd did not come up", probe.error().message + "; log: " + log.substr(0, 2000));
+      co_return Failed("sandboxd did not come up",
+                       probe.error().message + "; log: " + log.substr(0, 2000));
     }
     (*probe)->Close();
     info.running = true;
@@ -198,27 +217,76 @@ class LocalRuntime final : public SandboxRuntime {
     return Error(ErrorCode::kUnavailable, "sandbox_failed", "local sandbox: " + step + ": " + why);
   }
 
-  std::vector<std::string> BwrapArgs(const SandboxSpec& spec, const std::string& dir, int seccomp_fd) {
-    std::vector<std::string> a = {options_.bwrap_path, "--unshare-user", "--uid", "1000", "--gid", "1000",
-                                  "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"};
+  std::vector<std::string> BwrapArgs(const SandboxSpec& spec, const std::string& dir,
+                                     int seccomp_fd) {
+    std::vector<std::string> a = {options_.bwrap_path,
+                                  "--unshare-user",
+                                  "--uid",
+                                  "1000",
+                                  "--gid",
+                                  "1000",
+                                  "--unshare-pid",
+                                  "--unshare-ipc",
+                                  "--unshare-uts",
+                                  "--unshare-cgroup-try"};
     if (spec.network != "unrestricted") a.push_back("--unshare-net");
-    for (const char* x : {"--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                          "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin",
-                          "/sbin", "--symlink", "usr/lib", "/lib"}) {
+    for (const char* x :
+         {"--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+          "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin",
+          "/sbin", "--symlink", "usr/lib", "/lib"}) {
       a.push_back(x);
     }
     if (fs::exists("/usr/lib64")) {
       a.insert(a.end(), {"--symlink", "usr/lib64", "/lib64"});
     }
     for (const char* const* f = kEtcFiles; *f; ++f) a.insert(a.end(), {"--ro-bind-try", *f, *f});
-    a.insert(a.end(), {"--ro-bind", dir + "/passwd", "/etc/passwd", "--ro-bind", dir + "/group", "/etc/group",
-                       "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/run",
-                       "--bind", dir + "/run", "/run/pincer", "--ro-bind", options_.sandboxd_path,
-                       "/run/pincer-sandboxd", "--bind", spec.workspace_dir, "/workspace",
-                       "--chdir", "/workspace", "--clearenv", "--setenv", "HOME", "/workspace", "--setenv", "LANG", "C.UTF-8", "--setenv", "USER", "pincer",
-                       "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                       "--remount-ro", "/", "--seccomp", std::to_string(seccomp_fd),
-                       "/run/pincer-sandboxd", "--listen", "unix:/run/pincer/sandboxd.sock", "--root", "/workspace"});
+    a.insert(a.end(), {"--ro-bind",
+                       dir + "/passwd",
+                       "/etc/passwd",
+                       "--ro-bind",
+                       dir + "/group",
+                       "/etc/group",
+                       "--proc",
+                       "/proc",
+                       "--dev",
+                       "/dev",
+                       "--tmpfs",
+                       "/tmp",
+                       "--dir",
+                       "/run",
+                       "--bind",
+                       dir + "/run",
+                       "/run/pincer",
+                       "--ro-bind",
+                       options_.sandboxd_path,
+                       "/run/pincer-sandboxd",
+                       "--bind",
+                       spec.workspace_dir,
+                       "/workspace",
+                       "--chdir",
+                       "/workspace",
+                       "--clearenv",
+                       "--setenv",
+                       "HOME",
+                       "/workspace",
+                       "--setenv",
+                       "LANG",
+                       "C.UTF-8",
+                       "--setenv",
+                       "USER",
+                       "pincer",
+                       "--setenv",
+                       "PATH",
+                       "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                       "--remount-ro",
+                       "/",
+                       "--seccomp",
+                       std::to_string(seccomp_fd),
+                       "/run/pincer-sandboxd",
+                       "--listen",
+                       "unix:/run/pincer/sandboxd.sock",
+                       "--root",
+                       "/workspace"});
     return a;
   }
 
@@ -316,8 +384,9 @@ Result<std::unique_ptr<SandboxRuntime>> MakeLocalRuntime(LocalOptions options,
                  "bubblewrap not found at " + options.bwrap_path + " (apt-get install bubblewrap)");
   }
   if (access(options.sandboxd_path.c_str(), X_OK) != 0) {
-    return Error(ErrorCode::kUnavailable, "sandbox_unavailable",
-                 "pincer-sandboxd not found at " + options.sandboxd_path + " (set PINCER_SANDBOXD_BIN)");
+    return Error(
+        ErrorCode::kUnavailable, "sandbox_unavailable",
+        "pincer-sandboxd not found at " + options.sandboxd_path + " (set PINCER_SANDBOXD_BIN)");
   }
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);

@@ -1,4 +1,5 @@
 #include "store/sqlite/access.h"
+
 #include "store/sqlite/rows.h"
 
 namespace pincer::store::sqlite {
@@ -34,13 +35,14 @@ Result<int64_t> Access::CursorSeq(const char* sql, std::string_view id) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(sql));
   q.Bind(1, id);
   ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return InvalidArgument("unknown cursor \"after\": " + std::string(id), "invalid_cursor");
+  if (!row)
+    return InvalidArgument("unknown cursor \"after\": " + std::string(id), "invalid_cursor");
   return q.Int(0);
 }
 
 Result<std::optional<domain::Agent>> Access::GetAgent(std::string_view id) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, version, spec, created_at, updated_at, archived_at FROM agents WHERE id = ?"));
+  ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT id, version, spec, created_at, updated_at, "
+                                          "archived_at FROM agents WHERE id = ?"));
   q.Bind(1, id);
   return ReadOne<domain::Agent>(q, AgentFromRow);
 }
@@ -50,18 +52,20 @@ Result<Page<domain::Agent>> Access::ListAgents(const PageRequest& page) {
   if (!page.after.empty()) {
     ASSIGN_OR_RETURN(after_seq, CursorSeq("SELECT seq FROM agents WHERE id = ?", page.after));
   }
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, version, spec, created_at, updated_at, archived_at FROM agents"
-      " WHERE seq > ? ORDER BY seq LIMIT ?"));
+  ASSIGN_OR_RETURN(
+      auto q,
+      conn_->Prepare("SELECT id, version, spec, created_at, updated_at, archived_at FROM agents"
+                     " WHERE seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, after_seq).Bind(2, page.limit > 0 ? page.limit + 1 : int64_t{-1});
   return ReadPage<domain::Agent>(q, page.limit, AgentFromRow,
                                  [](const domain::Agent& a) { return a.id; });
 }
 
 Result<std::vector<domain::Agent>> Access::ListAgentVersions(std::string_view id) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT agent_id, version, spec, created_at, created_at, NULL FROM agent_versions"
-      " WHERE agent_id = ? ORDER BY version"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare(
+                  "SELECT agent_id, version, spec, created_at, created_at, NULL FROM agent_versions"
+                  " WHERE agent_id = ? ORDER BY version"));
   q.Bind(1, id);
   std::vector<domain::Agent> out;
   for (;;) {
@@ -75,8 +79,8 @@ Result<std::vector<domain::Agent>> Access::ListAgentVersions(std::string_view id
 }
 
 Result<std::optional<domain::Environment>> Access::GetEnvironment(std::string_view id) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, name, spec, created_at, updated_at, archived_at FROM environments WHERE id = ?"));
+  ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT id, name, spec, created_at, updated_at, "
+                                          "archived_at FROM environments WHERE id = ?"));
   q.Bind(1, id);
   return ReadOne<domain::Environment>(q, EnvironmentFromRow);
 }
@@ -86,8 +90,9 @@ Result<Page<domain::Environment>> Access::ListEnvironments(const PageRequest& pa
   if (!page.after.empty()) {
     ASSIGN_OR_RETURN(after_seq, CursorSeq("SELECT seq FROM environments WHERE id = ?", page.after));
   }
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, name, spec, created_at, updated_at, archived_at FROM environments WHERE seq > ? ORDER BY seq LIMIT ?"));
+  ASSIGN_OR_RETURN(auto q,
+                   conn_->Prepare("SELECT id, name, spec, created_at, updated_at, archived_at FROM "
+                                  "environments WHERE seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, after_seq).Bind(2, page.limit > 0 ? page.limit + 1 : int64_t{-1});
   return ReadPage<domain::Environment>(q, page.limit, EnvironmentFromRow,
                                        [](const domain::Environment& e) { return e.id; });
@@ -95,13 +100,15 @@ Result<Page<domain::Environment>> Access::ListEnvironments(const PageRequest& pa
 
 Result<Page<domain::AuditEvent>> Access::ListAudit(const AuditQuery& query) {
   // One statement with optional filters: a NULL parameter disables its clause.
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id, ts, request_id, actor, action, target, outcome, metadata FROM audit_events"
-      " WHERE (?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR ts <= ?2)"
-      " AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR action LIKE ?4 ESCAPE '\\')"
-      " AND (?5 IS NULL OR target = ?5)"
-      " AND (?6 IS NULL OR ts < ?8 OR (ts = ?8 AND id < ?6))"
-      " ORDER BY ts DESC, id DESC LIMIT ?7"));
+  ASSIGN_OR_RETURN(
+      auto q,
+      conn_->Prepare(
+          "SELECT id, ts, request_id, actor, action, target, outcome, metadata FROM audit_events"
+          " WHERE (?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR ts <= ?2)"
+          " AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR action LIKE ?4 ESCAPE '\\')"
+          " AND (?5 IS NULL OR target = ?5)"
+          " AND (?6 IS NULL OR ts < ?8 OR (ts = ?8 AND id < ?6))"
+          " ORDER BY ts DESC, id DESC LIMIT ?7"));
   q.Bind(1, query.since).Bind(2, query.until);
   if (query.action.empty()) {
     q.BindNull(3).BindNull(4);
@@ -120,7 +127,9 @@ Result<Page<domain::AuditEvent>> Access::ListAudit(const AuditQuery& query) {
     ASSIGN_OR_RETURN(auto c, conn_->Prepare("SELECT ts FROM audit_events WHERE id = ?"));
     c.Bind(1, *query.before_id);
     ASSIGN_OR_RETURN(bool row, c.Step());
-    if (!row) return InvalidArgument("unknown cursor \"after\": " + std::to_string(*query.before_id), "invalid_cursor");
+    if (!row)
+      return InvalidArgument("unknown cursor \"after\": " + std::to_string(*query.before_id),
+                             "invalid_cursor");
     cursor_ts = c.Int(0);
   }
   q.Bind(6, query.before_id).Bind(7, query.limit + 1).Bind(8, cursor_ts);
@@ -137,41 +146,55 @@ Result<Page<domain::AuditEvent>> Access::ListAudit(const AuditQuery& query) {
     if (meta && meta->is_object()) e.metadata = std::move(meta->get_object());
     return e;
   };
-  return ReadPage<domain::AuditEvent>(q, query.limit, from_row,
-                                      [](const domain::AuditEvent& e) { return std::to_string(e.id); });
+  return ReadPage<domain::AuditEvent>(
+      q, query.limit, from_row, [](const domain::AuditEvent& e) { return std::to_string(e.id); });
 }
 
 Result<void> Access::InsertAgent(const domain::Agent& a) {
   std::string spec = domain::AgentSpecToStorage(a.spec);
   {
-    ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-        "INSERT INTO agents(id, version, spec, created_at, updated_at, archived_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"));
-    RETURN_IF_ERROR(q.Bind(1, a.id).Bind(2, a.version).Bind(3, spec).Bind(4, a.created_at)
-                        .Bind(5, a.updated_at).Bind(6, a.archived_at).Run());
+    ASSIGN_OR_RETURN(
+        auto q,
+        conn_->Prepare("INSERT INTO agents(id, version, spec, created_at, updated_at, archived_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(q.Bind(1, a.id)
+                        .Bind(2, a.version)
+                        .Bind(3, spec)
+                        .Bind(4, a.created_at)
+                        .Bind(5, a.updated_at)
+                        .Bind(6, a.archived_at)
+                        .Run());
   }
-  ASSIGN_OR_RETURN(auto v, conn_->Prepare(
-      "INSERT INTO agent_versions(agent_id, version, spec, created_at) VALUES (?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      auto v,
+      conn_->Prepare(
+          "INSERT INTO agent_versions(agent_id, version, spec, created_at) VALUES (?, ?, ?, ?)"));
   return v.Bind(1, a.id).Bind(2, a.version).Bind(3, spec).Bind(4, a.updated_at).Run();
 }
 
 Result<void> Access::UpdateAgent(const domain::Agent& a) {
   std::string spec = domain::AgentSpecToStorage(a.spec);
   {
-    ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-        "UPDATE agents SET version = ?, spec = ?, updated_at = ?, archived_at = ? WHERE id = ?"));
-    RETURN_IF_ERROR(q.Bind(1, a.version).Bind(2, spec).Bind(3, a.updated_at)
-                        .Bind(4, a.archived_at).Bind(5, a.id).Run());
+    ASSIGN_OR_RETURN(auto q, conn_->Prepare("UPDATE agents SET version = ?, spec = ?, updated_at = "
+                                            "?, archived_at = ? WHERE id = ?"));
+    RETURN_IF_ERROR(q.Bind(1, a.version)
+                        .Bind(2, spec)
+                        .Bind(3, a.updated_at)
+                        .Bind(4, a.archived_at)
+                        .Bind(5, a.id)
+                        .Run());
     if (conn_->Changes() != 1) return NotFound("agent_not_found");
   }
-  ASSIGN_OR_RETURN(auto v, conn_->Prepare(
-      "INSERT INTO agent_versions(agent_id, version, spec, created_at) VALUES (?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      auto v,
+      conn_->Prepare(
+          "INSERT INTO agent_versions(agent_id, version, spec, created_at) VALUES (?, ?, ?, ?)"));
   return v.Bind(1, a.id).Bind(2, a.version).Bind(3, spec).Bind(4, a.updated_at).Run();
 }
 
 Result<void> Access::ArchiveAgent(std::string_view id, int64_t ts) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "UPDATE agents SET archived_at = ?, updated_at = ? WHERE id = ?"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare("UPDATE agents SET archived_at = ?, updated_at = ? WHERE id = ?"));
   RETURN_IF_ERROR(q.Bind(1, ts).Bind(2, ts).Bind(3, id).Run());
   if (conn_->Changes() != 1) return NotFound("agent_not_found");
   return Ok();
@@ -184,10 +207,15 @@ Result<bool> Access::DeleteAgent(std::string_view id) {
 }
 
 Result<void> Access::InsertEnvironment(const domain::Environment& e) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "INSERT INTO environments(id, name, spec, created_at, updated_at, archived_at) VALUES (?, ?, ?, ?, ?, ?)"));
-  return q.Bind(1, e.id).Bind(2, e.name).Bind(3, domain::EnvironmentSpecToStorage(e))
-      .Bind(4, e.created_at).Bind(5, e.updated_at).Bind(6, e.archived_at).Run();
+  ASSIGN_OR_RETURN(auto q, conn_->Prepare("INSERT INTO environments(id, name, spec, created_at, "
+                                          "updated_at, archived_at) VALUES (?, ?, ?, ?, ?, ?)"));
+  return q.Bind(1, e.id)
+      .Bind(2, e.name)
+      .Bind(3, domain::EnvironmentSpecToStorage(e))
+      .Bind(4, e.created_at)
+      .Bind(5, e.updated_at)
+      .Bind(6, e.archived_at)
+      .Run();
 }
 
 Result<bool> Access::DeleteEnvironment(std::string_view id) {
@@ -197,9 +225,11 @@ Result<bool> Access::DeleteEnvironment(std::string_view id) {
 }
 
 Result<void> Access::InsertAudit(const domain::AuditEvent& e) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "INSERT INTO audit_events(ts, request_id, actor, action, target, outcome, metadata)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      auto q,
+      conn_->Prepare(
+          "INSERT INTO audit_events(ts, request_id, actor, action, target, outcome, metadata)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, e.ts);
   e.request_id.empty() ? q.BindNull(2) : q.Bind(2, e.request_id);
   q.Bind(3, e.actor).Bind(4, e.action);

@@ -22,7 +22,8 @@ class Access final : public Writer {
   Result<std::optional<domain::Vault>> GetVault(std::string_view id) override;
   Result<Page<domain::Vault>> ListVaults(const PageRequest& page) override;
   Result<std::optional<domain::Credential>> GetCredential(std::string_view id) override;
-  Result<Page<domain::Credential>> ListCredentials(std::string_view vault_id, const PageRequest& page) override;
+  Result<Page<domain::Credential>> ListCredentials(std::string_view vault_id,
+                                                   const PageRequest& page) override;
   Result<void> UpdateEnvironment(const domain::Environment& env) override;
   Result<void> PutVault(const domain::Vault& vault) override;
   Result<bool> DeleteVault(std::string_view id) override;
@@ -40,7 +41,8 @@ class Access final : public Writer {
   Result<int64_t> DeleteAuditBefore(int64_t ts) override;
 
   // Sessions, events, queue (access_sessions.cc).
-  Result<std::optional<domain::Agent>> GetAgentVersion(std::string_view id, int64_t version) override;
+  Result<std::optional<domain::Agent>> GetAgentVersion(std::string_view id,
+                                                       int64_t version) override;
   Result<std::optional<domain::Session>> GetSession(std::string_view id) override;
   Result<Page<domain::Session>> ListSessions(const PageRequest& page) override;
   Result<std::vector<std::string>> ListActiveSessions() override;

@@ -40,7 +40,8 @@ Result<domain::Session> SessionFromRow(const Query& q) {
   s.vault_id = OptText(q, 18);
   s.next_seq = q.Int(19);
   s.title = OptText(q, 20);
-  if (auto m = ParseJson(q.Text(21), 64); m && m->is_object()) s.metadata = std::move(m->get_object());
+  if (auto m = ParseJson(q.Text(21), 64); m && m->is_object())
+    s.metadata = std::move(m->get_object());
   if (auto v = ParseJson(q.Text(22), 8); v && v->is_array()) {
     for (const auto& id : v->get_array()) {
       if (id.is_string()) s.vault_ids.emplace_back(id.get_string());
@@ -87,12 +88,12 @@ Result<std::vector<std::string>> Ids(Query& q) {
 
 }  // namespace
 
-Result<std::optional<domain::Agent>> Access::GetAgentVersion(std::string_view id,
-                                                             int64_t version) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT v.agent_id, v.version, v.spec, a.created_at, v.created_at, a.archived_at"
-      " FROM agent_versions v JOIN agents a ON a.id = v.agent_id"
-      " WHERE v.agent_id = ? AND v.version = ?"));
+Result<std::optional<domain::Agent>> Access::GetAgentVersion(std::string_view id, int64_t version) {
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare(
+                  "SELECT v.agent_id, v.version, v.spec, a.created_at, v.created_at, a.archived_at"
+                  " FROM agent_versions v JOIN agents a ON a.id = v.agent_id"
+                  " WHERE v.agent_id = ? AND v.version = ?"));
   q.Bind(1, id).Bind(2, version);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<domain::Agent>();
@@ -107,7 +108,8 @@ Result<std::optional<domain::Agent>> Access::GetAgentVersion(std::string_view id
 }
 
 Result<std::optional<domain::Session>> Access::GetSession(std::string_view id) {
-  static const std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?";
+  static const std::string sql =
+      std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?";
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(sql.c_str()));
   q.Bind(1, id);
   return ReadOne<domain::Session>(q, SessionFromRow);
@@ -127,20 +129,23 @@ Result<Page<domain::Session>> Access::ListSessions(const PageRequest& page) {
 }
 
 Result<std::vector<std::string>> Access::ListActiveSessions() {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT id FROM sessions WHERE status IN ('starting', 'running') ORDER BY seq"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare(
+                  "SELECT id FROM sessions WHERE status IN ('starting', 'running') ORDER BY seq"));
   return Ids(q);
 }
 
 Result<std::vector<std::string>> Access::ListStalledQueues() {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT DISTINCT s.id FROM sessions s JOIN queued_events q ON q.session_id = s.id"
-      " WHERE s.status IN ('idle', 'failed')"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare(
+                  "SELECT DISTINCT s.id FROM sessions s JOIN queued_events q ON q.session_id = s.id"
+                  " WHERE s.status IN ('idle', 'failed')"));
   return Ids(q);
 }
 
 Result<int64_t> Access::CountSessionsUsingEnvironment(std::string_view environment_id) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT COUNT(*) FROM sessions WHERE environment_id = ?"));
+  ASSIGN_OR_RETURN(auto q,
+                   conn_->Prepare("SELECT COUNT(*) FROM sessions WHERE environment_id = ?"));
   q.Bind(1, environment_id);
   ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? q.Int(0) : 0;
@@ -148,9 +153,9 @@ Result<int64_t> Access::CountSessionsUsingEnvironment(std::string_view environme
 
 Result<std::vector<domain::Event>> Access::ListEvents(std::string_view session_id,
                                                       int64_t after_seq, int64_t limit) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT session_id, seq, id, type, created_at, payload FROM events"
-      " WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare("SELECT session_id, seq, id, type, created_at, payload FROM events"
+                             " WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, session_id).Bind(2, after_seq).Bind(3, limit > 0 ? limit : int64_t{-1});
   std::vector<domain::Event> out;
   for (;;) {
@@ -171,7 +176,8 @@ Result<std::optional<int64_t>> Access::FindEventSeq(std::string_view session_id,
 }
 
 Result<int64_t> Access::QueueSize(std::string_view session_id) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT COUNT(*) FROM queued_events WHERE session_id = ?"));
+  ASSIGN_OR_RETURN(auto q,
+                   conn_->Prepare("SELECT COUNT(*) FROM queued_events WHERE session_id = ?"));
   q.Bind(1, session_id);
   ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? q.Int(0) : 0;
@@ -179,8 +185,9 @@ Result<int64_t> Access::QueueSize(std::string_view session_id) {
 
 Result<std::optional<std::pair<int, std::string>>> Access::GetIdempotentReply(
     std::string_view session_id, std::string_view key) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "SELECT status, body FROM idempotency_keys WHERE session_id = ? AND key = ?"));
+  ASSIGN_OR_RETURN(
+      auto q,
+      conn_->Prepare("SELECT status, body FROM idempotency_keys WHERE session_id = ? AND key = ?"));
   q.Bind(1, session_id).Bind(2, key);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<std::pair<int, std::string>>();
@@ -189,11 +196,14 @@ Result<std::optional<std::pair<int, std::string>>> Access::GetIdempotentReply(
 }
 
 Result<void> Access::InsertSession(const domain::Session& s) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "INSERT INTO sessions(id, agent_id, agent_version, environment_id, status, run_id, error,"
-      " output, turns, created_at, last_event_at, ephemeral, parent_session_id, vault_id, next_seq,"
-      " title, metadata, vault_ids, updated_at, archived_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      auto q,
+      conn_->Prepare(
+          "INSERT INTO sessions(id, agent_id, agent_version, environment_id, status, run_id, error,"
+          " output, turns, created_at, last_event_at, ephemeral, parent_session_id, vault_id, "
+          "next_seq,"
+          " title, metadata, vault_ids, updated_at, archived_at)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, s.id).Bind(2, s.agent_id).Bind(3, s.agent_version);
   BindOpt(q, 4, s.environment_id).Bind(5, s.status).Bind(6, s.run_id);
   BindOpt(q, 7, s.error);
@@ -208,15 +218,22 @@ Result<void> Access::InsertSession(const domain::Session& s) {
 }
 
 Result<void> Access::UpdateSession(const domain::Session& s) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "UPDATE sessions SET status = ?, run_id = ?, error = ?, output = ?, turns = ?,"
-      " tokens_in = ?, tokens_out = ?, cache_read = ?, cache_write = ?, cost_usd = ?,"
-      " last_event_at = ?, next_seq = ?, title = ?, metadata = ?, updated_at = ?, archived_at = ?"
-      " WHERE id = ?"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare(
+                  "UPDATE sessions SET status = ?, run_id = ?, error = ?, output = ?, turns = ?,"
+                  " tokens_in = ?, tokens_out = ?, cache_read = ?, cache_write = ?, cost_usd = ?,"
+                  " last_event_at = ?, next_seq = ?, title = ?, metadata = ?, updated_at = ?, "
+                  "archived_at = ?"
+                  " WHERE id = ?"));
   q.Bind(1, s.status).Bind(2, s.run_id);
   BindOpt(q, 3, s.error);
-  BindOpt(q, 4, s.output).Bind(5, s.turns).Bind(6, s.usage.input).Bind(7, s.usage.output)
-      .Bind(8, s.usage.cache_read).Bind(9, s.usage.cache_write).Bind(10, s.usage.cost_usd);
+  BindOpt(q, 4, s.output)
+      .Bind(5, s.turns)
+      .Bind(6, s.usage.input)
+      .Bind(7, s.usage.output)
+      .Bind(8, s.usage.cache_read)
+      .Bind(9, s.usage.cache_write)
+      .Bind(10, s.usage.cost_usd);
   BindOpt(q, 11, s.last_event_at).Bind(12, s.next_seq);
   BindOpt(q, 13, s.title).Bind(14, ToJson(s.metadata));
   BindOpt(q, 15, s.updated_at);
@@ -237,31 +254,36 @@ Result<void> Access::AppendEvent(domain::Session& session, domain::Event& event)
   event.session_id = session.id;
   event.seq = session.next_seq;
   {
-    ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-        "INSERT INTO events(session_id, seq, id, type, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)"));
-    RETURN_IF_ERROR(q.Bind(1, event.session_id).Bind(2, event.seq).Bind(3, event.id)
-                        .Bind(4, event.type).Bind(5, event.created_at)
-                        .Bind(6, ToJson(event.payload)).Run());
+    ASSIGN_OR_RETURN(auto q, conn_->Prepare("INSERT INTO events(session_id, seq, id, type, "
+                                            "created_at, payload) VALUES (?, ?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(q.Bind(1, event.session_id)
+                        .Bind(2, event.seq)
+                        .Bind(3, event.id)
+                        .Bind(4, event.type)
+                        .Bind(5, event.created_at)
+                        .Bind(6, ToJson(event.payload))
+                        .Run());
   }
   session.next_seq += 1;
   session.last_event_at = event.created_at;
-  ASSIGN_OR_RETURN(auto u, conn_->Prepare(
-      "UPDATE sessions SET next_seq = ?, last_event_at = ? WHERE id = ?"));
+  ASSIGN_OR_RETURN(
+      auto u, conn_->Prepare("UPDATE sessions SET next_seq = ?, last_event_at = ? WHERE id = ?"));
   return u.Bind(1, session.next_seq).Bind(2, event.created_at).Bind(3, session.id).Run();
 }
 
 Result<void> Access::Enqueue(std::string_view session_id, const json::object& payload,
                              int64_t now) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "INSERT INTO queued_events(session_id, payload, enqueued_at) VALUES (?, ?, ?)"));
+  ASSIGN_OR_RETURN(
+      auto q, conn_->Prepare(
+                  "INSERT INTO queued_events(session_id, payload, enqueued_at) VALUES (?, ?, ?)"));
   return q.Bind(1, session_id).Bind(2, ToJson(payload)).Bind(3, now).Run();
 }
 
 Result<std::optional<QueuedMessage>> Access::PopQueue(std::string_view session_id) {
   QueuedMessage m;
   {
-    ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-        "SELECT id, payload, enqueued_at FROM queued_events WHERE session_id = ? ORDER BY id LIMIT 1"));
+    ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT id, payload, enqueued_at FROM queued_events "
+                                            "WHERE session_id = ? ORDER BY id LIMIT 1"));
     q.Bind(1, session_id);
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<QueuedMessage>();
@@ -283,10 +305,17 @@ Result<int64_t> Access::ClearQueue(std::string_view session_id) {
 
 Result<void> Access::PutIdempotentReply(std::string_view session_id, std::string_view key,
                                         int status, std::string_view body, int64_t now) {
-  ASSIGN_OR_RETURN(auto q, conn_->Prepare(
-      "INSERT OR REPLACE INTO idempotency_keys(session_id, key, status, body, created_at)"
-      " VALUES (?, ?, ?, ?, ?)"));
-  return q.Bind(1, session_id).Bind(2, key).Bind(3, int64_t{status}).Bind(4, body).Bind(5, now).Run();
+  ASSIGN_OR_RETURN(
+      auto q,
+      conn_->Prepare(
+          "INSERT OR REPLACE INTO idempotency_keys(session_id, key, status, body, created_at)"
+          " VALUES (?, ?, ?, ?, ?)"));
+  return q.Bind(1, session_id)
+      .Bind(2, key)
+      .Bind(3, int64_t{status})
+      .Bind(4, body)
+      .Bind(5, now)
+      .Run();
 }
 
 Result<int64_t> Access::DeleteIdempotentRepliesBefore(int64_t ts) {

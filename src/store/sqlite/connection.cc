@@ -101,8 +101,8 @@ Result<Query> Connection::Prepare(const char* sql) {
 
 Error Connection::LastError(std::string_view what) const {
   int code = sqlite3_extended_errcode(db_);
-  std::string detail = std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in: " +
-                       std::string(what.substr(0, 80)) + ")";
+  std::string detail = std::string("sqlite: ") + sqlite3_errmsg(db_) +
+                       " (in: " + std::string(what.substr(0, 80)) + ")";
   // Retryable conditions reach clients as 503; their message must not carry SQL text.
   if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
     log::Warn("store", "database busy").Field("detail", detail);

@@ -5,12 +5,13 @@
 namespace pincer::store::sqlite {
 
 Result<void> Migrate(Connection& conn, int64_t now_ms) {
-  RETURN_IF_ERROR(conn.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  RETURN_IF_ERROR(
+      conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
   int64_t current = 0;
   {
-    ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    ASSIGN_OR_RETURN(auto q,
+                     conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) current = q.Int(0);
   }
@@ -27,8 +28,9 @@ Result<void> Migrate(Connection& conn, int64_t now_ms) {
     RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
     auto applied = conn.Exec(m.sql);
     if (applied) {
-      ASSIGN_OR_RETURN(auto q, conn.Prepare(
-          "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          auto q, conn.Prepare(
+                      "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)"));
       applied = q.Bind(1, int64_t{m.version}).Bind(2, m.name).Bind(3, now_ms).Run();
     }
     if (!applied) {

@@ -68,7 +68,8 @@ class SqliteStore final : public Store {
         } else {
           // Out of descriptors or similar: wait for a reader someone else is using (reads
           // are short; at least one reader always exists).
-          log::Error("store", "cannot open a read connection").Field("error", opened.error().message);
+          log::Error("store", "cannot open a read connection")
+              .Field("error", opened.error().message);
           pool_cv_.wait(lock, [this] { return !pool_.empty(); });
         }
       }
