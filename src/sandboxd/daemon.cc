@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "sandboxd/exec.h"
+#include "sandboxd/file_requests.h"
 #include "sandboxd/fileops.h"
 #include "sandboxd/protocol.h"
 
@@ -44,42 +45,6 @@ int64_t NowMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-// Replaces bytes that are not valid UTF-8 with U+FFFD so output always fits in JSON.
-std::string Utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    size_t len = c < 0x80             ? 1
-                 : (c & 0xE0) == 0xC0 ? 2
-                 : (c & 0xF0) == 0xE0 ? 3
-                 : (c & 0xF8) == 0xF0 ? 4
-                                      : 0;
-    bool ok = len > 0 && i + len <= n;
-    for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
-    if (ok && len == 2 && c < 0xC2) ok = false;
-    if (ok && len == 3) {
-      uint32_t cp = ((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
-      ok = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF);
-    }
-    if (ok && len == 4) {
-      uint32_t cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) |
-                    (p[i + 3] & 0x3F);
-      ok = cp >= 0x10000 && cp <= 0x10FFFF;
-    }
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 struct Conn {
@@ -207,25 +172,6 @@ class Daemon {
                          {"ok", false},
                          {"error", json::object{{"code", code}, {"message", message}}}});
   }
-  template <typename T>
-  bool Check(Conn* c, int64_t id, const fileops::OpResult<T>& r) {
-    if (r.ok()) return true;
-    ReplyError(c, id, r.error.code, r.error.message);
-    return false;
-  }
-
-  static std::string Str(const json::object& o, const char* k, std::string def = "") {
-    const auto* v = o.if_contains(k);
-    return v && v->is_string() ? std::string(v->get_string()) : def;
-  }
-  static int64_t Int(const json::object& o, const char* k, int64_t def = 0) {
-    const auto* v = o.if_contains(k);
-    return v && v->is_int64() ? v->get_int64() : def;
-  }
-  static bool Bool(const json::object& o, const char* k) {
-    const auto* v = o.if_contains(k);
-    return v && v->is_bool() && v->get_bool();
-  }
 
   void Handle(Conn* c, const std::string& line) {
     boost::system::error_code ec;
@@ -253,8 +199,6 @@ class Daemon {
       c->dead = true;
       return;
     }
-    fileops::Root& root = *root_;
-    std::string path = Str(o, "path", ".");
     if (op == "ping") {
       Reply(c, id, {{"version", kVersion}, {"pid", getpid()}, {"running", runs_.size()}});
     } else if (op == "cancel") {
@@ -271,57 +215,12 @@ class Daemon {
       Reply(c, id, {{"cancelled", found}});
     } else if (op == "exec") {
       StartExec(c, id, o);
-    } else if (op == "read") {
-      auto r = root.Read(path, Int(o, "offset"), Int(o, "limit"), Int(o, "max_bytes", 10 << 20));
-      if (Check(c, id, r)) {
-        Reply(c, id,
-              {{"content", Utf8(r.value->content)},
-               {"total_lines", r.value->total_lines},
-               {"size", r.value->size},
-               {"truncated", r.value->truncated}});
-      }
-    } else if (op == "write") {
-      auto r = root.Write(path, Str(o, "content"));
-      if (Check(c, id, r)) Reply(c, id, {{"bytes", *r.value}});
-    } else if (op == "edit") {
-      auto r = root.Edit(path, Str(o, "old"), Str(o, "new"), Bool(o, "replace_all"));
-      if (Check(c, id, r)) Reply(c, id, {{"replacements", *r.value}});
-    } else if (op == "list" || op == "stat") {
-      auto entry_json = [](const fileops::Entry& e) {
-        return json::object{{"name", e.name},
-                            {"path", e.path},
-                            {"type", e.type},
-                            {"size", e.size},
-                            {"mtime", e.mtime_ms}};
-      };
-      if (op == "stat") {
-        auto r = root.Stat(path);
-        if (Check(c, id, r)) Reply(c, id, {{"entry", entry_json(*r.value)}});
+    } else if (auto file = HandleFileRequest(*root_, op, o)) {
+      if (file->error) {
+        ReplyError(c, id, file->error->code, file->error->message);
       } else {
-        auto r = root.List(path);
-        if (!Check(c, id, r)) return;
-        json::array a;
-        for (const auto& e : *r.value) a.emplace_back(entry_json(e));
-        Reply(c, id, {{"entries", std::move(a)}});
+        Reply(c, id, std::move(file->fields));
       }
-    } else if (op == "glob") {
-      auto r =
-          root.Glob(Str(o, "pattern", "*"), path, static_cast<size_t>(Int(o, "max_results", 1000)));
-      if (!Check(c, id, r)) return;
-      json::array a;
-      for (const auto& m : *r.value) a.emplace_back(json::string(m));
-      Reply(c, id, {{"matches", std::move(a)}});
-    } else if (op == "grep") {
-      auto r = root.Grep(Str(o, "pattern"), path, Str(o, "glob"),
-                         static_cast<size_t>(Int(o, "max_matches", 500)));
-      if (!Check(c, id, r)) return;
-      json::array a;
-      for (const auto& m : *r.value)
-        a.emplace_back(json::object{{"path", m.path}, {"line", m.line}, {"text", Utf8(m.text)}});
-      Reply(c, id, {{"matches", std::move(a)}});
-    } else if (op == "remove") {
-      auto r = root.Remove(path, Bool(o, "recursive"));
-      if (Check(c, id, r)) Reply(c, id, {{"removed", true}});
     } else {
       ReplyError(c, id, "bad_request", "unknown op \"" + op + "\"");
     }
