@@ -7,7 +7,7 @@
 namespace pincer::api::anthropic {
 
 namespace detail {
-// Cursor form: "<created_at>_<id>".
+// Cursor form: "p<created_at>_<id>" (events: "p<seq>_e<index>").
 std::string EncodeCursor(int64_t created_at, const std::string& id);
 bool DecodeCursor(const std::string& cursor, int64_t& created_at, std::string& id);
 }  // namespace detail
