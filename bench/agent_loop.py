@@ -38,7 +38,6 @@ import collections
 import json
 import os
 import selectors
-import shutil
 import socket
 import sys
 import tempfile
@@ -767,15 +766,9 @@ def main():
             doc["phases"]["sse"] = phase_sse(args, mock, workdir)
     finally:
         mock.stop()
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        bl.remove_workdir(workdir, args.keep, log)
     doc["goals"] = evaluate(doc)
-    path = bl.save(doc, "agent_loop", started, args.results_dir, args.no_save, log)
-    if path:
-        print(path)
-    return 0
+    return bl.conclude(doc, "agent_loop", started, args, log)
 
 
 if __name__ == "__main__":

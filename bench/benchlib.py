@@ -29,7 +29,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -223,29 +222,8 @@ class CpuMeter:
         return out
 
 
-class RssSampler(threading.Thread):
-    """Samples f() (KiB) every `interval` s; max_kib after finish()."""
-
-    def __init__(self, f, interval=0.5):
-        super().__init__(daemon=True)
-        self.f, self.interval = f, interval
-        self.samples = []
-        self._done = threading.Event()
-
-    def run(self):
-        while not self._done.is_set():
-            v = self.f()
-            if v is not None:
-                self.samples.append(v)
-            self._done.wait(self.interval)
-
-    def finish(self):
-        self._done.set()
-        self.join()
-        v = self.f()
-        if v is not None:
-            self.samples.append(v)
-        return max(self.samples) if self.samples else None
+# Samples f() (KiB) in the background; finish() returns the maximum.
+RssSampler = http_load.RssSampler
 
 
 # --- the mock and the server ---------------------------------------------------------------
@@ -715,6 +693,22 @@ def save(doc, name, started, results_dir=RESULTS_DIR, no_save=False, log=None):
             state = "MET " if g["met"] else ("N/A " if g["met"] is None else "MISS")
             log(f"goal {state} {g['goal']}: measured {g['measured']} {g.get('unit', '')}")
     return path
+
+
+def remove_workdir(workdir, keep, log):
+    """Removes a run's temporary directory, or says where it was kept (--keep)."""
+    if keep:
+        log(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def conclude(doc, name, started, args, log):
+    """Saves the finished document (goals filled in) and prints its path last; the exit code."""
+    path = save(doc, name, started, args.results_dir, args.no_save, log)
+    if path:
+        print(path)
+    return 0
 
 
 def utc_now():

@@ -33,7 +33,6 @@ import json
 import os
 import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
@@ -280,10 +279,7 @@ def main():
         bl.goal("streaming throughput > 20,000 chunks/s on one connection", GOAL_CHUNKS_PER_S, tp,
                 tp is not None and ok_text and tp > GOAL_CHUNKS_PER_S, "chunks/s"),
     ]
-    path = bl.save(doc, "chat", started, args.results_dir, args.no_save, log)
-    if path:
-        print(path)
-    return 0
+    return bl.conclude(doc, "chat", started, args, log)
 
 
 if __name__ == "__main__":

@@ -305,26 +305,29 @@ class Server:
 
 
 class RssSampler(threading.Thread):
-    def __init__(self, pid, interval=1.0):
+    """Samples f() (KiB) every `interval` s; finish() takes a last sample and returns the
+    maximum (None without samples)."""
+
+    def __init__(self, f, interval=1.0):
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.f, self.interval = f, interval
         self.samples = []
         self._done = threading.Event()
 
     def run(self):
         while not self._done.is_set():
-            kib = proc_status_kib(self.pid, "VmRSS")
-            if kib is not None:
-                self.samples.append(kib)
+            v = self.f()
+            if v is not None:
+                self.samples.append(v)
             self._done.wait(self.interval)
 
     def finish(self):
         self._done.set()
         self.join()
-        kib = proc_status_kib(self.pid, "VmRSS")  # one last sample at the end of the run
-        if kib is not None:
-            self.samples.append(kib)
-        return round(max(self.samples) / 1024, 2) if self.samples else None
+        v = self.f()
+        if v is not None:
+            self.samples.append(v)
+        return max(self.samples) if self.samples else None
 
 
 def parse_duration_ms(text):
@@ -411,14 +414,15 @@ def measure_endpoint(server, name, method, path, args):
             env["PINCER_BENCH_DELAY_MS"] = f"{delay_ms:.4f}"
 
     log(f"  {name}: {method} {path} for {args.duration}s, {args.connections} connections")
-    sampler = RssSampler(server.pid)
+    sampler = RssSampler(lambda: proc_status_kib(server.pid, "VmRSS"))
     cpu_before = proc_cpu_seconds(server.pid)
     sys_before, steal_before = system_cpu_seconds()
     sampler.start()
     cmd, w, wrk_cpu = run_wrk(
         url, script, args.duration, args.connections, args.wrk_threads, env, args.wrk_cpus
     )
-    rss_max = sampler.finish()
+    rss_max_kib = sampler.finish()
+    rss_max = round(rss_max_kib / 1024, 2) if rss_max_kib is not None else None
     cpu_after = proc_cpu_seconds(server.pid)
     sys_after, steal_after = system_cpu_seconds()
 

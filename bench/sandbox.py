@@ -718,15 +718,9 @@ def main():
                 reap(data_dir, rt)
             except Exception as e:  # noqa: BLE001
                 log(f"reap {data_dir} ({rt}): {e}")
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        bl.remove_workdir(workdir, args.keep, log)
     doc["goals"] = evaluate(doc)
-    path = bl.save(doc, "sandbox", started, args.results_dir, args.no_save, log)
-    if path:
-        print(path)
-    return 0
+    return bl.conclude(doc, "sandbox", started, args, log)
 
 
 if __name__ == "__main__":
