@@ -1,7 +1,7 @@
 #include "engine/llm/anthropic_messages.h"
 
 #include "engine/llm/provider_errors.h"
-#include "engine/llm/sse_parser.h"
+#include "engine/llm/streaming_call.h"
 
 namespace pincer::llm {
 namespace {
@@ -72,8 +72,6 @@ class AnthropicMessages final : public Provider {
     http::ClientRequest req;
     req.method = "POST";
     req.url = options_.base_url + "/v1/messages";
-    req.headers.Set("content-type", "application/json");
-    req.headers.Set("accept", "text/event-stream");
     req.headers.Set("anthropic-version", options_.version);
     if (!options_.api_key.empty()) req.headers.Set("x-api-key", options_.api_key);
     req.body = ToJson(AnthropicBody(request));
@@ -81,19 +79,12 @@ class AnthropicMessages final : public Provider {
     req.idle_timeout = options_.idle_timeout;
 
     AnthropicStreamDecoder decoder(options_.name, stream);
-    SseParser parser(
-        [&decoder](std::string_view ev, std::string_view data) { decoder.OnEvent(ev, data); });
-    http::BodySink sink = [&parser](std::string_view chunk) {
-      parser.Feed(chunk);
-      return true;
+    SseParser::OnEvent on_event = [&decoder](std::string_view ev, std::string_view data) {
+      decoder.OnEvent(ev, data);
     };
-    auto resp = co_await client_.Send(std::move(req), sink, cancel);
-    if (!resp) co_return ProviderTransportError(options_.name, resp.error());
-    if (resp->status < 200 || resp->status >= 300) {
-      co_return ProviderHttpError(options_.name, resp->status, resp->body, resp->headers,
-                                  options_.key_env);
-    }
-    parser.Finish();
+    auto sent = co_await SendStreaming(client_, std::move(req), std::move(on_event), cancel,
+                                       options_.name, options_.key_env);
+    if (!sent) co_return std::move(sent).error();
     co_return decoder.Finish();
   }
 

@@ -1,7 +1,7 @@
 #include "engine/llm/openai_chat.h"
 
 #include "engine/llm/provider_errors.h"
-#include "engine/llm/sse_parser.h"
+#include "engine/llm/streaming_call.h"
 
 namespace pincer::llm {
 namespace {
@@ -59,26 +59,18 @@ class OpenAiChat final : public Provider {
     http::ClientRequest req;
     req.method = "POST";
     req.url = options_.base_url + "/chat/completions";
-    req.headers.Set("content-type", "application/json");
-    req.headers.Set("accept", "text/event-stream");
     if (!options_.api_key.empty()) req.headers.Set("authorization", "Bearer " + options_.api_key);
     req.body = ToJson(OpenAiChatBody(request, options_));
     req.timeout = options_.timeout;
     req.idle_timeout = options_.idle_timeout;
 
     OpenAiStreamDecoder decoder(options_.name, stream);
-    SseParser parser([&decoder](std::string_view, std::string_view data) { decoder.OnData(data); });
-    http::BodySink sink = [&parser](std::string_view chunk) {
-      parser.Feed(chunk);
-      return true;
+    SseParser::OnEvent on_event = [&decoder](std::string_view, std::string_view data) {
+      decoder.OnData(data);
     };
-    auto resp = co_await client_.Send(std::move(req), sink, cancel);
-    if (!resp) co_return ProviderTransportError(options_.name, resp.error());
-    if (resp->status < 200 || resp->status >= 300) {
-      co_return ProviderHttpError(options_.name, resp->status, resp->body, resp->headers,
-                                  options_.key_env);
-    }
-    parser.Finish();
+    auto sent = co_await SendStreaming(client_, std::move(req), std::move(on_event), cancel,
+                                       options_.name, options_.key_env);
+    if (!sent) co_return std::move(sent).error();
     co_return decoder.Finish();
   }
 
