@@ -51,6 +51,13 @@ struct FileOwner {
   gid_t gid = 0;
 };
 
+// The start of every backend's Create: the new sandbox's identity from `spec` (a fresh id,
+// created_at now) and its state directory <state_dir>/<id> with run/, where sandboxd's socket
+// goes (`info.endpoint`), plus the workspace. Returns the state directory; kUnavailable
+// "sandbox_failed" when a directory cannot be made.
+Result<std::string> PrepareSandbox(const SandboxSpec& spec, const std::string& runtime,
+                                   const std::string& state_dir, SandboxInfo& info);
+
 class SandboxRuntime {
  public:
   virtual ~SandboxRuntime() = default;

@@ -103,22 +103,11 @@ class DockerRuntime final : public SandboxRuntime {
 
   Task<Result<SandboxInfo>> Create(const SandboxSpec& spec) override {
     SandboxInfo info;
-    info.id = NewId("sbx");
-    info.runtime = "docker";
-    info.session_id = spec.session_id;
-    info.environment_id = spec.environment_id;
-    info.workspace_dir = spec.workspace_dir;
-    info.created_at = SystemClock().NowMs();
-    std::string dir = options_.state_dir + "/" + info.id;
-    std::error_code ec;
-    fs::create_directories(dir + "/run", ec);
-    if (!ec) fs::create_directories(spec.workspace_dir, ec);
-    if (ec)
-      co_return Error(ErrorCode::kUnavailable, "sandbox_failed",
-                      "docker sandbox directories: " + ec.message());
+    auto prepared = PrepareSandbox(spec, "docker", options_.state_dir, info);
+    if (!prepared) co_return std::move(prepared).error();
+    const std::string& dir = *prepared;
     ChownTree(spec.workspace_dir, kSandboxUser.uid, kSandboxUser.gid);
     ChownTree(dir + "/run", kSandboxUser.uid, kSandboxUser.gid);
-    info.endpoint = "unix:" + dir + "/run/sandboxd.sock";
     info.name = "pincer-" + info.id;
 
     json::object labels{{"managed-by", kManagedBy},

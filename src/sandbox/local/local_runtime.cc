@@ -98,18 +98,9 @@ class LocalRuntime final : public SandboxRuntime {
 
   Task<Result<SandboxInfo>> Create(const SandboxSpec& spec) override {
     SandboxInfo info;
-    info.id = NewId("sbx");
-    info.runtime = "local";
-    info.session_id = spec.session_id;
-    info.environment_id = spec.environment_id;
-    info.workspace_dir = spec.workspace_dir;
-    info.created_at = SystemClock().NowMs();
-    std::string dir = options_.state_dir + "/" + info.id;
-    std::error_code ec;
-    fs::create_directories(dir + "/run", ec);
-    if (!ec) fs::create_directories(spec.workspace_dir, ec);
-    if (ec) co_return Failed("create sandbox directories", ec.message());
-    info.endpoint = "unix:" + dir + "/run/sandboxd.sock";
+    auto prepared = PrepareSandbox(spec, "local", options_.state_dir, info);
+    if (!prepared) co_return std::move(prepared).error();
+    const std::string& dir = *prepared;
     WriteFile(dir + "/passwd",
               "root:x:0:0:root:/root:/bin/sh\npincer:x:1000:1000:pincer:/workspace:/bin/"
               "bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
