@@ -5,18 +5,6 @@
 namespace pincer::store::sqlite {
 namespace {
 
-Result<domain::Agent> AgentFromRow(const Query& q) {
-  // Columns: id, version, spec, created_at, updated_at, archived_at
-  domain::Agent a;
-  a.id = q.Text(0);
-  a.version = q.Int(1);
-  ASSIGN_OR_RETURN(a.spec, domain::AgentSpecFromStorage(q.Text(2)));
-  a.created_at = q.Int(3);
-  a.updated_at = q.Int(4);
-  a.archived_at = q.OptInt(5);
-  return a;
-}
-
 Result<domain::Environment> EnvironmentFromRow(const Query& q) {
   // Columns: id, name, spec, created_at, updated_at, archived_at
   domain::Environment e;
@@ -30,6 +18,18 @@ Result<domain::Environment> EnvironmentFromRow(const Query& q) {
 }
 
 }  // namespace
+
+Result<domain::Agent> AgentFromRow(const Query& q) {
+  // Columns: id, version, spec, created_at, updated_at, archived_at
+  domain::Agent a;
+  a.id = q.Text(0);
+  a.version = q.Int(1);
+  ASSIGN_OR_RETURN(a.spec, domain::AgentSpecFromStorage(q.Text(2)));
+  a.created_at = q.Int(3);
+  a.updated_at = q.Int(4);
+  a.archived_at = q.OptInt(5);
+  return a;
+}
 
 Result<int64_t> Access::CursorSeq(const char* sql, std::string_view id) {
   ASSIGN_OR_RETURN(auto q, conn_->Prepare(sql));

@@ -95,16 +95,7 @@ Result<std::optional<domain::Agent>> Access::GetAgentVersion(std::string_view id
                   " FROM agent_versions v JOIN agents a ON a.id = v.agent_id"
                   " WHERE v.agent_id = ? AND v.version = ?"));
   q.Bind(1, id).Bind(2, version);
-  ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<domain::Agent>();
-  domain::Agent a;
-  a.id = q.Text(0);
-  a.version = q.Int(1);
-  ASSIGN_OR_RETURN(a.spec, domain::AgentSpecFromStorage(q.Text(2)));
-  a.created_at = q.Int(3);
-  a.updated_at = q.Int(4);
-  a.archived_at = q.OptInt(5);
-  return std::optional<domain::Agent>(std::move(a));
+  return ReadOne<domain::Agent>(q, AgentFromRow);
 }
 
 Result<std::optional<domain::Session>> Access::GetSession(std::string_view id) {

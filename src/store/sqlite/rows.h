@@ -38,4 +38,8 @@ Result<Page<T>> ReadPage(Query& q, int64_t limit, FromRow from_row, IdOf id_of) 
   return page;
 }
 
+// An agent from columns id, version, spec, created_at, updated_at, archived_at (the agents
+// table, or a version joined with its agent).
+Result<domain::Agent> AgentFromRow(const Query& q);
+
 }  // namespace pincer::store::sqlite
