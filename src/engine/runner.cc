@@ -62,6 +62,11 @@ void Runner::Kick(const std::string& session_id) {
   ex->Post([this, session_id] { Spawn(Drive(session_id)); });
 }
 
+bool Runner::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return drained_.wait_for(lock, timeout, [this] { return drivers_.empty(); });
+}
+
 void Runner::Abort(const std::string& session_id, const std::string& reason) {
   std::shared_ptr<CancelToken> token;
   {

@@ -61,6 +61,8 @@ class Runner {
   void Stop(std::chrono::milliseconds grace);
 
   size_t active() const;
+  // Blocks until no session is being driven, at most `timeout`; true when none is.
+  bool WaitIdle(std::chrono::milliseconds timeout);
 
   // Wakes the turn waiting on `approval_id` (after a user.tool_confirmation was persisted).
   void NotifyApproval(const std::string& approval_id) { approvals_.Notify(approval_id); }

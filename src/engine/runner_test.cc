@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -39,6 +40,11 @@ class ScriptedProvider final : public llm::Provider {
     std::lock_guard lock(mu_);
     return requests_;
   }
+  // Blocks until `n` calls have been made (at most `timeout`); true when they have.
+  bool WaitForRequests(size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return called_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+  }
 
   Task<Result<llm::Response>> Complete(const llm::Request& req, const llm::StreamHandler& stream,
                                        CancelToken* cancel) override {
@@ -46,6 +52,7 @@ class ScriptedProvider final : public llm::Provider {
     {
       std::lock_guard lock(mu_);
       requests_.push_back(req);
+      called_.notify_all();
       if (steps_.empty())
         co_return Error(ErrorCode::kInvalidArgument, "provider_bad_request", "script exhausted");
       step = std::move(steps_.front());
@@ -65,6 +72,7 @@ class ScriptedProvider final : public llm::Provider {
 
  private:
   std::mutex mu_;
+  std::condition_variable called_;
   std::deque<Step> steps_;
   std::vector<llm::Request> requests_;
   AsyncSignal release_;
@@ -142,14 +150,11 @@ class RunnerTest : public ::testing::Test {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
       if (sessions_->Get(sid)->status == status && runner_->active() == 0) return true;
-      std::promise<void> woke;
-      executor_.Post([&] { Spawn(Wait(sub.get(), &woke)); });
-      woke.get_future().wait();
+      AwaitBusSignal(sub.get());
       for (const auto& f : sub->Drain()) {
         if (f->status == status && sessions_->Get(sid)->status == status) {
           // The driver finishes right after its last write.
-          for (int i = 0; i < 1000 && runner_->active() > 0; ++i) std::this_thread::sleep_for(1ms);
-          return true;
+          return runner_->WaitIdle(1s);
         }
       }
     }
@@ -170,7 +175,18 @@ class RunnerTest : public ::testing::Test {
 
  public:
   engine::Sessions* SessionsService() { return sessions_.get(); }
-  ThreadExecutor& ExecutorForTest() { return executor_; }
+  // Blocks until `sub` is signalled (a frame arrived) or 200 ms passed.
+  void AwaitBusSignal(Subscription* sub) {
+    std::promise<void> woke;
+    executor_.Post([&] { Spawn(Wait(sub, &woke)); });
+    woke.get_future().wait();
+  }
+  // The session's event types, for failure messages.
+  std::string LogTypes(const std::string& sid) {
+    std::string types;
+    for (const auto& e : Events(sid)) types += e.type + " ";
+    return types;
+  }
 
  protected:
   fs::path dir_;
@@ -251,7 +267,7 @@ TEST_F(RunnerTest, CancelAbortsTheProviderCallAtOnce) {
   provider_->Push({Text("never").response, std::nullopt, /*block=*/true});
   ASSERT_TRUE(Post(sid, "go").has_value());
   // Wait until the call is in flight.
-  for (int i = 0; i < 5000 && provider_->requests().empty(); ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(provider_->WaitForRequests(1, 5s));
   ASSERT_EQ(provider_->requests().size(), 1u);
   auto start = std::chrono::steady_clock::now();
   auto c = SyncWait(sessions_->Cancel(ctx_, sid));
@@ -415,20 +431,10 @@ std::string WaitForApproval(RunnerTest& t, std::unique_ptr<Subscription>& sub,
       }
       if (!answered) return e.id;
     }
-    std::promise<void> woke;
-    t.ExecutorForTest().Post([&] {
-      Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
-        co_await s->signal().Wait(std::chrono::milliseconds(100));
-        w->set_value();
-      }(sub.get(), &woke));
-    });
-    woke.get_future().wait();
+    t.AwaitBusSignal(sub.get());
     sub->Drain();
   }
-  std::string types;
-  auto log = *t.SessionsService()->Events(sid, 0, 0);
-  for (const auto& e : log) types += e.type + " ";
-  ADD_FAILURE() << "no pending approval; log: " << types << " status "
+  ADD_FAILURE() << "no pending approval; log: " << t.LogTypes(sid) << " status "
                 << t.SessionsService()->Get(sid)->status << " error "
                 << t.SessionsService()->Get(sid)->error.value_or("");
   return "";
@@ -523,20 +529,10 @@ std::optional<domain::Event> WaitForEvent(RunnerTest& t, std::unique_ptr<Subscri
     for (const auto& e : log) {
       if (e.type == type) return e;
     }
-    std::promise<void> woke;
-    t.ExecutorForTest().Post([&] {
-      Spawn([](Subscription* s, std::promise<void>* w) -> Task<void> {
-        co_await s->signal().Wait(std::chrono::milliseconds(100));
-        w->set_value();
-      }(sub.get(), &woke));
-    });
-    woke.get_future().wait();
+    t.AwaitBusSignal(sub.get());
     sub->Drain();
   }
-  std::string types;
-  auto log = *t.SessionsService()->Events(sid, 0, 0);
-  for (const auto& e : log) types += e.type + " ";
-  ADD_FAILURE() << "no " << type << " event; log: " << types;
+  ADD_FAILURE() << "no " << type << " event; log: " << t.LogTypes(sid);
   return std::nullopt;
 }
 

@@ -235,13 +235,15 @@ TEST_F(ClientTest, IdleTimeoutFailsAStalledStream) {
 }
 
 TEST_F(ClientTest, CancelAbortsAtOnce) {
-  Serve([](Request&) -> Task<Response> {
+  std::promise<void> arrived;
+  Serve([&arrived](Request&) -> Task<Response> {
+    arrived.set_value();
     co_await SleepFor(3s);
     co_return Response::Text(200, "late", "text/plain");
   });
   CancelToken cancel;
   std::thread canceller([&] {
-    std::this_thread::sleep_for(100ms);  // let the request reach the server
+    arrived.get_future().wait();  // the request is at the server
     cancel.Cancel("user pressed stop");
   });
   auto start = std::chrono::steady_clock::now();
