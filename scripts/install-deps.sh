@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests and benchmarks
-  python3 python3-pytest python3-requests python3-httpx wrk curl ca-certificates
+  python3 python3-pytest python3-requests python3-httpx python3-cryptography wrk curl ca-certificates
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-dev
   # sandboxes

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from conftest import poll
 from mock_llm_client import MockLLM, MockLLMError
 
 OA_HEADERS = {"authorization": "Bearer mock-key", "content-type": "application/json"}
@@ -759,10 +760,8 @@ def test_hang_non_streaming_and_streaming(mock):
     r.close()
     # The mock keeps serving; the abandoned stream is released.
     assert anthropic(mock, an_body(key="h")).json()["content"][0]["text"] == "after"
-    deadline = time.monotonic() + 5
-    while mock.stats()["in_flight"] > 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert mock.stats()["in_flight"] == 1  # only the hung non-streaming request
+    # Only the hung non-streaming request stays in flight.
+    poll(lambda: mock.stats()["in_flight"] == 1, message="the abandoned stream to be released")
 
 
 def test_unknown_route_and_method(mock):
@@ -780,9 +779,7 @@ def test_shutdown_with_hung_request():
         s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer k\r\n"
                   b"content-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body)
                   + body)
-        deadline = time.monotonic() + 5
-        while m.stats()["in_flight"] < 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        poll(lambda: m.stats()["in_flight"] >= 1, message="the hung request to be in flight")
         t0 = time.monotonic()
         assert m.stop() == 0
         assert time.monotonic() - t0 < 5
