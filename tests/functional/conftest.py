@@ -11,6 +11,7 @@ observable condition (a log line, a socket state, a process exit) with a deadlin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import json
@@ -75,6 +76,25 @@ def poll(condition: Callable[[], Any], timeout: float = 5.0, interval: float = 0
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+@functools.lru_cache(maxsize=None)
+def npm_project(name: str, min_node: int = 20) -> Path:
+    """A temporary copy of tests/functional/<name> (package.json, lockfile, scripts) with
+    `npm ci` run in it, once per test process. Needs node >= `min_node` and npm on PATH
+    (scripts/install-deps.sh installs them)."""
+    for tool in ("node", "npm"):
+        assert shutil.which(tool), f"{tool} is not on PATH (scripts/install-deps.sh installs nodejs and npm)"
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    assert int(version.stdout.strip().lstrip("v").split(".")[0]) >= min_node, version.stdout
+    work = Path(tempfile.mkdtemp(prefix=f"pincer-{name}-"))
+    for f in (Path(__file__).resolve().parent / name).iterdir():
+        if f.is_file() and f.suffix in (".json", ".mjs"):
+            shutil.copy2(f, work / f.name)
+    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], cwd=work,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"npm ci failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    return work
 
 
 def sha256_hex(text: str) -> str:

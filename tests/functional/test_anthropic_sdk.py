@@ -18,24 +18,20 @@ here. Servers run with PINCER_API_TOKEN set, so the SDK's auth headers are check
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import select
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import PincerServer, llm_env, poll, unique_key
+from conftest import PincerServer, llm_env, npm_project, poll, unique_key
 from test_sandbox_helpers import files_path, reap_sandboxes, sandbox_pid
 
-NODE_SRC = Path(__file__).resolve().parent / "node_anthropic"
 NODE_TIMEOUT_S = 90.0
 TOKEN = "pincer-sdk-" + os.urandom(8).hex()
 
@@ -54,26 +50,9 @@ ID_RE = {
 
 # ---- the Node harness -------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
-def node_project() -> Path:
-    """A temporary copy of tests/functional/node_anthropic with `npm ci` run in it (once)."""
-    for tool in ("node", "npm"):
-        assert shutil.which(tool), f"{tool} is not on PATH (scripts/install-deps.sh installs nodejs and npm)"
-    version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
-    assert int(version.stdout.strip().lstrip("v").split(".")[0]) >= 18, version.stdout
-    work = Path(tempfile.mkdtemp(prefix="pincer-node-anthropic-"))
-    for f in NODE_SRC.iterdir():
-        if f.is_file() and f.suffix in (".json", ".mjs"):
-            shutil.copy2(f, work / f.name)
-    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], cwd=work,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"npm ci failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    return work
-
-
 @pytest.fixture(scope="module")
 def node_dir() -> Path:
-    return node_project()
+    return npm_project("node_anthropic", min_node=18)
 
 
 @pytest.fixture(params=list(SDKS), ids=lambda v: f"sdk-{v}")

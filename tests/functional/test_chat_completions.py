@@ -11,46 +11,25 @@ the source tree never share a node_modules. Each script prints one JSON line.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from conftest import AgentSession, poll, unique_key
+from conftest import npm_project, poll, unique_key
 
-NODE_SRC = Path(__file__).resolve().parent / "node"
 NODE_TIMEOUT_S = 60.0
 
 
 # ---- the Node harness (also used by test_models.py) ------------------------------------------
 
-@functools.lru_cache(maxsize=None)
-def node_project() -> Path:
-    """A temporary copy of tests/functional/node with `npm ci` run in it (once per process)."""
-    for tool in ("node", "npm"):
-        assert shutil.which(tool), f"{tool} is not on PATH (Node 20 and npm are required)"
-    version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
-    assert int(version.stdout.strip().lstrip("v").split(".")[0]) >= 20, version.stdout
-    work = Path(tempfile.mkdtemp(prefix="pincer-node-"))
-    for f in NODE_SRC.iterdir():
-        if f.is_file() and (f.suffix in (".json", ".mjs")):
-            shutil.copy2(f, work / f.name)
-    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], cwd=work,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"npm ci failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    return work
-
-
 @pytest.fixture(scope="session")
 def node_dir() -> Path:
-    return node_project()
+    return npm_project("node", min_node=20)
 
 
 def run_node(node_dir: Path, script: str, base_url: str, agent_id: str | None = None,
