@@ -6,8 +6,8 @@ namespace pincer::engine {
 
 namespace et = domain::event_type;
 
-Result<void> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session,
-                       domain::Event event) {
+Result<domain::Event> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session,
+                                domain::Event event) {
   RETURN_IF_ERROR(w.AppendEvent(session, event));
   auto frame = std::make_shared<Frame>();
   frame->event = event.type;
@@ -16,7 +16,7 @@ Result<void> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session
   if (event.type.rfind("session.status_", 0) == 0) frame->status = event.type.substr(15);
   w.OnCommit(
       [&bus, sid = session.id, frame = FramePtr(std::move(frame))] { bus.Publish(sid, frame); });
-  return Ok();
+  return event;
 }
 
 domain::Event StatusEvent(const std::string& status, int64_t now, std::string stop_reason,

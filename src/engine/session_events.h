@@ -14,10 +14,11 @@
 
 namespace pincer::engine {
 
-// Appends `event` to `session`'s log (assigning its seq) and schedules its live fan-out for
-// after the commit. The caller still writes the session row (UpdateSession).
-Result<void> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session,
-                       domain::Event event);
+// Appends `event` to `session`'s log (assigning its id when empty, its session and seq) and
+// schedules its live fan-out for after the commit; returns the event as stored. The caller
+// still writes the session row (UpdateSession).
+Result<domain::Event> EmitEvent(store::Writer& w, EventBus& bus, domain::Session& session,
+                                domain::Event event);
 
 // session.status_<status> with optional stop_reason / error.
 domain::Event StatusEvent(const std::string& status, int64_t now, std::string stop_reason = "",

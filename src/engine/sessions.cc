@@ -275,8 +275,7 @@ Task<Result<PostedEvent>> Sessions::PostMessage(const CallContext& ctx, std::str
       s.status = "starting";
       s.error.reset();
       s.run_id += 1;
-      RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
-      event.seq = s.next_seq - 1;
+      ASSIGN_OR_RETURN(event, EmitEvent(w, bus_, s, std::move(event)));
       w.OnCommit([this, sid = s.id, now] {
         bus_.Publish(sid, TransientStatusFrame(sid, "starting", now));
       });

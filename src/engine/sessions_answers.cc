@@ -103,10 +103,7 @@ Task<Result<domain::Event>> Sessions::Confirm(std::string id, std::string tool_u
     event.payload["tool_use_id"] = tool_use_id;
     event.payload["result"] = allow ? "allow" : "deny";
     if (!deny_message.empty()) event.payload["deny_message"] = deny_message;
-    event.id = NewId(domain::kEventIdPrefix);
-    event.session_id = id;
-    event.seq = s.next_seq;
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
+    ASSIGN_OR_RETURN(event, EmitEvent(w, bus_, s, std::move(event)));
     return w.UpdateSession(s);
   });
   if (!r) co_return std::move(r).error();
@@ -160,10 +157,7 @@ Task<Result<domain::Event>> Sessions::CustomToolResult(std::string id, std::stri
     event.payload["content"] = content;
     event.payload["is_error"] = is_error;
     if (!blocks.empty()) event.payload["content_blocks"] = std::move(blocks);
-    event.id = NewId(domain::kEventIdPrefix);
-    event.session_id = id;
-    event.seq = s.next_seq;
-    RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
+    ASSIGN_OR_RETURN(event, EmitEvent(w, bus_, s, std::move(event)));
     return w.UpdateSession(s);
   });
   if (!r) co_return std::move(r).error();
@@ -184,10 +178,7 @@ Task<Result<domain::Event>> Sessions::Interrupt(const CallContext& ctx, std::str
         int64_t now = clock_.NowMs();
         event.type = "user.interrupt";
         event.created_at = now;
-        event.id = NewId(domain::kEventIdPrefix);
-        event.session_id = id;
-        event.seq = s.next_seq;
-        RETURN_IF_ERROR(EmitEvent(w, bus_, s, event));
+        ASSIGN_OR_RETURN(event, EmitEvent(w, bus_, s, std::move(event)));
         was_running = s.in_flight();
         entry.metadata["was_running"] = was_running;
         if (was_running) {
