@@ -1,7 +1,6 @@
 // Sessions: the client's answers to a parked turn (tool confirmations, custom tool results),
 // interrupts, and the metadata operations (update, archive).
 
-#include "common/ids.h"
 #include "domain/validation.h"
 #include "engine/session_events.h"
 #include "engine/sessions.h"
